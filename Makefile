@@ -1,0 +1,30 @@
+# Everything a fresh machine needs comes from here: only python3 (3.11+) and make are assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint build check clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/feeder run --config config.toml
+
+build: $(STAMP)
+	$(BIN)/feeder build --config config.toml
+
+lint: $(STAMP)
+	$(BIN)/ruff check feeder tests
+	$(BIN)/mypy feeder
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) state rejected .pytest_cache .mypy_cache .ruff_cache
+	find feeds -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,78 @@
+"""The one value type that passes between the stages: parser → store → builder."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+# A fixed namespace keeps guids stable across hosts and base URLs.
+_GUID_NAMESPACE = uuid.UUID("5b2f9a52-7f3e-4d55-9c1e-6a3d3f1f6a10")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Article:
+    """One published entry.
+
+    ``key`` identifies the article itself (never the file it came in or the time it was
+    seen), so the same article dropped twice is one entry. ``content_html`` is already
+    sanitised; ``summary`` is plain text.
+    """
+
+    key: str
+    source: str
+    title: str
+    published: datetime
+    updated: datetime
+    content_html: str
+    summary: str
+    slug: str
+    author: str | None = None
+    photo_credit: str | None = None
+    place: str | None = None
+    tags: tuple[str, ...] = ()
+    line: int | None = None
+    draft: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("published", "updated"):
+            value: datetime = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
+        if not self.key:
+            raise ValueError("Article.key must not be empty")
+        if not self.title.strip():
+            raise ValueError("Article.title must not be blank")
+        if not self.slug or "/" in self.slug or self.slug.startswith("."):
+            raise ValueError(f"Article.slug is not a safe file name: {self.slug!r}")
+
+    @property
+    def guid(self) -> str:
+        """An absolute URI that never changes for this article."""
+        return f"urn:uuid:{uuid.uuid5(_GUID_NAMESPACE, self.key)}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of everything a reader sees; equal fingerprints need no rewrite."""
+        data = dataclasses.asdict(self)
+        for volatile in ("published", "updated", "line"):
+            data.pop(volatile)
+        return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["published"] = self.published.isoformat()
+        data["updated"] = self.updated.isoformat()
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        values = dict(data)
+        values["published"] = datetime.fromisoformat(values["published"])
+        values["updated"] = datetime.fromisoformat(values["updated"])
+        values["tags"] = tuple(values.get("tags", ()))
+        return cls(**values)

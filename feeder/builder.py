@@ -1,0 +1,152 @@
+"""Articles → bytes of RSS 2.0, Atom 1.0, JSON Feed 1.1 and HTML pages. Pure: no I/O.
+
+Everything dated in the output comes from the articles, never from the clock, so the same
+articles always give byte-identical files (and readers' caches keep working).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from feeder import __version__
+from feeder.article import Article
+from feeder.config import Config
+from feeder.text import xml_safe
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
+         "feed.json": "application/feed+json"}
+_TEMPLATES = Environment(
+    loader=PackageLoader("feeder", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One set of feeds: the aggregate at the root, later one per source or tag."""
+
+    title: str
+    description: str
+    prefix: str = ""  # folder under the output root, "" or ending in "/"
+
+
+def render_feeds(articles: Sequence[Article], config: Config,
+                 channel: Channel | None = None) -> dict[str, bytes]:
+    """The feeds and index page for *articles* (already newest first), by file name."""
+    channel = channel or Channel(config.site_title, config.site_description)
+    feeds = {
+        "rss.xml": _feedgen(articles, config, channel, "rss.xml").rss_str(pretty=True),
+        "atom.xml": _feedgen(articles, config, channel, "atom.xml").atom_str(pretty=True),
+        "feed.json": _json_feed(articles, config, channel),
+        "index.html": _page("index.html.j2", config, channel=channel, articles=articles),
+    }
+    return {channel.prefix + name: data for name, data in feeds.items()}
+
+
+def render_article(article: Article, config: Config) -> bytes:
+    return _page("article.html.j2", config, article=article,
+                 channel=Channel(config.site_title, config.site_description))
+
+
+def article_path(article: Article) -> str:
+    return f"articles/{article.slug}.html"
+
+
+def author_name(article: Article, config: Config) -> str | None:
+    """The reporter's display name: initials mapped through ``[authors]`` in the config."""
+    if not article.author:
+        return None
+    return config.authors.get(article.author.lower(), article.author)
+
+
+def _feedgen(articles: Sequence[Article], config: Config, channel: Channel,
+             name: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(config.url(channel.prefix + name))
+    fg.title(xml_safe(channel.title))
+    fg.subtitle(xml_safe(channel.description))
+    fg.author({"name": xml_safe(config.site_title)})
+    fg.language(config.site_language)
+    fg.generator("feeder", __version__)
+    fg.link(href=config.url(channel.prefix + name), rel="self", type=FEEDS[name])
+    # RSS takes its channel <link> from the last link given: the site, not the feed.
+    fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
+    fg.updated(_newest(articles))
+    for article in articles:
+        _entry(fg.add_entry(order="append"), article, config)
+    return fg
+
+
+def _entry(fe: Any, article: Article, config: Config) -> None:
+    url = config.url(article_path(article))
+    fe.id(article.guid)
+    fe.guid(article.guid, permalink=False)
+    fe.title(xml_safe(article.title))
+    fe.link(href=url, rel="alternate", type="text/html")
+    fe.published(article.published)
+    fe.updated(article.updated)
+    fe.summary(xml_safe(article.summary))
+    fe.content(xml_safe(article.content_html), type="html")
+    author = author_name(article, config)
+    if author:
+        fe.author({"name": xml_safe(author)})
+        fe.dc.dc_creator(xml_safe(author))
+    for tag in article.tags:
+        fe.category(term=xml_safe(tag))
+
+
+def _json_feed(articles: Sequence[Article], config: Config, channel: Channel) -> bytes:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": channel.title,
+        "home_page_url": config.url(channel.prefix),
+        "feed_url": config.url(channel.prefix + "feed.json"),
+        "description": channel.description,
+        "language": config.site_language,
+        "authors": [{"name": config.site_title}],
+        "items": [_json_item(a, config) for a in articles],
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _json_item(article: Article, config: Config) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": article.guid,
+        "url": config.url(article_path(article)),
+        "title": article.title,
+        "content_html": article.content_html,
+        "summary": article.summary,
+        "date_published": article.published.isoformat(),
+        "date_modified": article.updated.isoformat(),
+    }
+    author = author_name(article, config)
+    if author:
+        item["authors"] = [{"name": author}]
+    if article.tags:
+        item["tags"] = list(article.tags)
+    extension = {"source": article.source, "place": article.place,
+                 "photo_credit": article.photo_credit}
+    item["_feeder"] = {k: v for k, v in extension.items() if v}
+    return item
+
+
+def _page(template: str, config: Config, **context: Any) -> bytes:
+    html = _TEMPLATES.get_template(template).render(
+        config=config, feeds=FEEDS, article_path=article_path, author_name=author_name,
+        **context)
+    return html.encode()
+
+
+def _newest(articles: Sequence[Article]) -> datetime:
+    return max((a.updated for a in articles), default=EPOCH)

@@ -1,0 +1,156 @@
+"""Command line: the only place an exception becomes a message and an exit code.
+
+Exit codes: 0 success, 1 a checked file would be rejected, 2 bad usage or configuration,
+3 the build failed (previous outputs untouched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from feeder import __version__, publish
+from feeder.config import Config, load_config
+from feeder.errors import BuildError, ConfigError, ParseError
+from feeder.ingest import Ingestor
+from feeder.parser import Context, parse
+from feeder.store import Store
+
+log = logging.getLogger("feeder")
+EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config, _overrides(args))
+    except ConfigError as exc:
+        print(f"feeder: bad configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(config, getattr(args, "verbose", False))
+    try:
+        result: int = args.handler(args, config)
+        return result
+    except BuildError as exc:
+        log.error("%s", exc)
+        return EXIT_BUILD
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feeder", description=(
+        "Publish a folder of article files as RSS, Atom and JSON Feed."))
+    parser.add_argument("--version", action="version", version=f"feeder {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build = _command(commands, "build", _build, "Parse what changed in the drop folder and "
+                     "write the feeds.")
+    build.add_argument("--force", action="store_true", help="Re-render every page and feed.")
+
+    check = _command(commands, "check", _check, "Show what files parse into, and every "
+                     "warning; exit 1 if any would be rejected.")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    _command(commands, "status", _status, "Show what is stored, the last build and recent "
+             "rejections.")
+
+    run = _command(commands, "run", _run, "Watch the drop folder, rebuild, and serve the "
+                   "feeds over HTTP.")
+    run.add_argument("--host", help="Address to bind (server.host).")
+    run.add_argument("--port", type=int, help="Port to listen on (server.port).")
+    return parser
+
+
+def _command(commands: Any, name: str, handler: Any, text: str) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
+    sub.set_defaults(handler=handler)
+    sub.add_argument("--config", type=Path, default=_default_config(),
+                     help="Configuration file (default: ./config.toml if present).")
+    sub.add_argument("--drop-dir", type=Path, help="Folder of article files (drop_dir).")
+    sub.add_argument("--output-dir", type=Path, help="Folder for feeds (output_dir).")
+    sub.add_argument("--state-dir", type=Path, help="Folder for the store (state_dir).")
+    sub.add_argument("-v", "--verbose", action="store_true", help="Log debug detail.")
+    return sub
+
+
+def _default_config() -> Path | None:
+    candidate = Path("config.toml")
+    return candidate if candidate.is_file() else None
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"drop_dir": args.drop_dir, "output_dir": args.output_dir,
+            "state_dir": args.state_dir, "server.host": getattr(args, "host", None),
+            "server.port": getattr(args, "port", None)}
+
+
+def _setup_logging(config: Config, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else config.service_log_level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _build(args: argparse.Namespace, config: Config) -> int:
+    store = Store(config.store_path)
+    try:
+        changes = Ingestor(store, config).scan()
+        report = publish.build(store, config, force=args.force)
+    finally:
+        store.close()
+    print(f"{changes.added} new, {changes.updated} updated, {changes.removed} retracted; "
+          f"{'nothing to write' if report.skipped else f'{len(report.written)} file(s) written'}"
+          f" in {config.output_dir}")
+    return 0
+
+
+def _check(args: argparse.Namespace, config: Config) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            stat = path.stat()
+            ctx = Context(path=str(path), source=path.parent.name or "local",
+                          received=datetime.fromtimestamp(stat.st_mtime, config.tz),
+                          tolerance=timedelta(hours=config.parse_future_tolerance_hours))
+            parsed = parse(path.read_bytes(), ctx)
+        except (OSError, ParseError) as exc:
+            print(f"{path}: REJECTED: {getattr(exc, 'reason', exc)}")
+            status = EXIT_REJECTED
+            continue
+        print(f"{path}: {len(parsed.articles)} article(s), {len(parsed.problems)} warning(s)")
+        for n, a in enumerate(parsed.articles, 1):
+            details = [a.author and f"by {a.author}", a.photo_credit and f"Foto: {a.photo_credit}",
+                       a.place and f"{a.place}", a.source,
+                       f"{a.content_html.count('<p>')} paragraph(s)"]
+            print(f"  {n}. {a.published.isoformat(' ', 'minutes')}  {a.title}")
+            print(f"     {'; '.join(d for d in details if d)}")
+        for problem in parsed.problems:
+            print(f"  warning: {problem}")
+    return status
+
+
+def _status(args: argparse.Namespace, config: Config) -> int:
+    store = Store(config.store_path)
+    try:
+        print(f"store: {config.store_path}")
+        print(f"entries: {store.count()}; files: {len(store.files())}")
+        built = store.meta("built_generation")
+        print(f"last build: generation {built or 'never'} of {store.generation()}")
+        for path, reason, at in store.rejections():
+            print(f"rejected {at}: {path}: {reason}")
+    finally:
+        store.close()
+    return 0
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from feeder.service import serve_forever
+
+    return serve_forever(config)

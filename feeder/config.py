@@ -1,0 +1,181 @@
+"""Configuration: one table of defaults, read from TOML, validated key by key.
+
+Relative paths in a config file are resolved against the file's folder, so the service
+behaves the same whatever directory it is started from.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeder.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted TOML key, e.g. "site.title"
+    default: Any
+    help: str
+    kind: type = str
+    minimum: float | None = None
+
+    @property
+    def attr(self) -> str:
+        return self.key.replace(".", "_")
+
+
+# The single source of defaults: validation, `--help` and the docs test are built from it.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("drop_dir", "examples/drop", "Folder watched for article files.", Path),
+    Setting("output_dir", "feeds", "Folder the feeds and pages are written to.", Path),
+    Setting("state_dir", "state", "Folder holding the SQLite store.", Path),
+    Setting("rejected_dir", "rejected", "Folder unparseable files are moved to.", Path),
+    Setting("site.title", "feeder", "Title of the feeds and the index page."),
+    Setting("site.description", "Latest articles", "Description of the feeds."),
+    Setting("site.language", "id", "Language code of the articles (BCP 47)."),
+    Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL the output folder is served at."),
+    Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
+    Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
+    Setting("parse.future_tolerance_hours", 36, "How far ahead of a file's arrival an inferred "
+            "date may lie.", int, 0),
+    Setting("parse.max_file_bytes", 10_000_000, "Files larger than this are rejected unread.",
+            int, 1),
+    Setting("server.host", "127.0.0.1", "Address the HTTP server binds to."),
+    Setting("server.port", 8080, "Port the HTTP server listens on.", int, 0),
+    Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
+    Setting("service.rebuild_interval", 60.0, "Seconds between safety-net rescans and rebuilds.",
+            float, 1),
+    Setting("service.settle_seconds", 0.25, "A file must be unchanged this long before it is "
+            "read.", float, 0),
+    Setting("service.polling", False, "Use polling instead of inotify (network filesystems).",
+            bool),
+    Setting("service.log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Config:
+    drop_dir: Path
+    output_dir: Path
+    state_dir: Path
+    rejected_dir: Path
+    site_title: str
+    site_description: str
+    site_language: str
+    site_base_url: str
+    site_timezone: str
+    feed_max_entries: int
+    parse_future_tolerance_hours: int
+    parse_max_file_bytes: int
+    server_host: str
+    server_port: int
+    server_cache_control: str
+    service_rebuild_interval: float
+    service_settle_seconds: float
+    service_polling: bool
+    service_log_level: str
+    authors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site_timezone)
+
+    @property
+    def store_path(self) -> Path:
+        return self.state_dir / "feeder.sqlite3"
+
+    def url(self, path: str = "") -> str:
+        """Absolute URL of a path under the output folder."""
+        return self.site_base_url + path.lstrip("/")
+
+
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read *path* (or only the defaults), apply *overrides* (dotted keys), validate.
+
+    >>> load_config(None, {"feed.max_entries": 10}).feed_max_entries
+    10
+    """
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    where = None
+    if path is not None:
+        where = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("--config", f"no such file: {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError("(file)", f"not valid TOML: {exc}", where) from None
+        base = Path(path).resolve().parent
+    values = _flatten(raw, where)
+    authors = values.pop("authors", {})
+    unknown = sorted(set(values) - set(_BY_KEY))
+    if unknown:
+        raise ConfigError(unknown[0], "unknown setting", where)
+    checked = {s.attr: _check(s, values.get(s.key, s.default), where) for s in SETTINGS}
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            checked[_BY_KEY[key].attr] = _check(_BY_KEY[key], value, "command line")
+    for s in SETTINGS:
+        if s.kind is Path:
+            # Command-line paths are relative to where the command runs, like any CLI's.
+            origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
+            checked[s.attr] = (origin / checked[s.attr]).resolve()
+    return Config(**checked, authors=authors)
+
+
+def _flatten(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "authors":
+            if not isinstance(value, dict) or not all(
+                isinstance(v, str) for v in value.values()
+            ):
+                raise ConfigError("authors", "must be a table of initials = \"Name\"", where)
+            out["authors"] = {k.lower(): v for k, v in value.items()}
+        elif isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def _check(setting: Setting, value: Any, where: str | None) -> Any:
+    key, kind = setting.key, setting.kind
+    if kind is Path:
+        if not isinstance(value, str | Path) or not str(value).strip():
+            raise ConfigError(key, "must be a non-empty path", where)
+        return Path(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(key, f"must be {kind.__name__}, got {value!r}", where)
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(key, f"must be at least {setting.minimum:g}, got {value!r}", where)
+    return _check_meaning(key, value, where)
+
+
+def _check_meaning(key: str, value: Any, where: str | None) -> Any:
+    if key == "site.timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(key, f"unknown time zone {value!r}", where) from None
+    elif key == "site.base_url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(key, f"must be an absolute http(s) URL, got {value!r}", where)
+        return value if value.endswith("/") else value + "/"
+    elif key == "service.log_level" and value.upper() not in LOG_LEVELS:
+        raise ConfigError(key, f"must be one of {', '.join(LOG_LEVELS)}", where)
+    elif key == "server.port" and value > 65535:
+        raise ConfigError(key, "must be at most 65535", where)
+    return value

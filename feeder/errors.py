@@ -1,0 +1,33 @@
+"""Exceptions named for what went wrong; the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class FeederError(Exception):
+    """Base class for every error feeder raises on purpose."""
+
+
+class ConfigError(FeederError):
+    """A configuration value is missing, of the wrong type or out of range."""
+
+    def __init__(self, key: str, problem: str, path: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{key}: {problem}")
+
+
+class ParseError(FeederError):
+    """A file cannot become any article; it is rejected with this reason."""
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {reason}")
+
+
+class BuildError(FeederError):
+    """Writing the outputs failed; the previous outputs are still in place."""

@@ -1,0 +1,153 @@
+"""Drop folder → store: read a settled file, parse it, record its articles or reject it.
+
+Idempotent by design: the watcher may report a file many times, and the periodic rescan
+reports every file; content already seen (same size and mtime, or same hash) is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from feeder.config import Config
+from feeder.errors import ParseError
+from feeder.parser import Context, parse
+from feeder.store import Changes, FileRecord, Store
+
+log = logging.getLogger(__name__)
+
+TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
+                 ".download", ".bak")
+
+
+def is_ignored(relative: str) -> bool:
+    """Hidden files, editor swap/backup files and tools' temp names are never articles."""
+    parts = Path(relative).parts
+    name = parts[-1] if parts else ""
+    return (
+        not name
+        or any(p.startswith(".") for p in parts)
+        or name.endswith("~")
+        or name.lower().endswith(TEMP_SUFFIXES)
+        or (name.startswith("#") and name.endswith("#"))
+        or name == "4913"  # vim's probe file
+    )
+
+
+class Ingestor:
+    """Keeps the store in step with the drop folder."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+        self.root = config.drop_dir
+        self._skip = {p.resolve() for p in (config.output_dir, config.state_dir,
+                                            config.rejected_dir)}
+
+    def scan(self) -> Changes:
+        """Catch up with everything in the drop folder: new, edited and deleted files."""
+        changes = Changes()
+        present = set()
+        for path in self._walk():
+            relative = path.relative_to(self.root).as_posix()
+            present.add(relative)
+            changes += self.ingest(path)
+        for relative in set(self.store.files()) - present:
+            changes += self._forget(relative)
+        return changes
+
+    def ingest(self, path: Path) -> Changes:
+        """Bring one file's entries up to date; never raises for bad input."""
+        try:
+            relative = path.relative_to(self.root).as_posix()
+        except ValueError:
+            log.warning("ignoring %s: outside the drop folder %s", path, self.root)
+            return Changes()
+        if is_ignored(relative):
+            return Changes()
+        try:
+            return self._ingest(path, relative)
+        except OSError as exc:
+            # Vanished or unreadable mid-read: the next event or rescan will see it again.
+            log.warning("could not read %s: %s", relative, exc)
+            return Changes()
+
+    def _ingest(self, path: Path, relative: str) -> Changes:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return self._forget(relative)
+        if not path.is_file():
+            return Changes()
+        known = self.store.file(relative)
+        if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            return Changes()
+        if stat.st_size > self.config.parse_max_file_bytes:
+            return self._reject(path, relative, known, f"file is {stat.st_size} bytes, more "
+                                f"than parse.max_file_bytes = {self.config.parse_max_file_bytes}")
+        data = path.read_bytes()
+        modified = datetime.fromtimestamp(stat.st_mtime, self.config.tz)
+        record = FileRecord(relative, stat.st_size, stat.st_mtime_ns,
+                            hashlib.sha256(data).hexdigest(),
+                            known.received if known else modified)
+        if known and known.sha256 == record.sha256:
+            self.store.touch_file(record)
+            return Changes()
+        try:
+            parsed = parse(data, self._context(relative, record.received))
+        except ParseError as exc:
+            return self._reject(path, relative, known, exc.reason, exc.line)
+        for problem in parsed.problems:
+            log.warning("%s", problem)
+        changes = self.store.put_file(record, parsed.articles, modified)
+        log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)", relative,
+                 len(parsed.articles), changes.added, changes.updated, changes.removed,
+                 len(parsed.problems))
+        return changes
+
+    def _context(self, relative: str, received: datetime) -> Context:
+        folder = Path(relative).parts[0] if len(Path(relative).parts) > 1 else "local"
+        return Context(path=relative, received=received, source=folder,
+                       tolerance=timedelta(hours=self.config.parse_future_tolerance_hours))
+
+    def _forget(self, relative: str) -> Changes:
+        if self.store.file(relative) is None:
+            return Changes()
+        changes = self.store.remove_file(relative)
+        log.info("%s: deleted, %d entr(y/ies) retracted", relative, changes.removed)
+        return changes
+
+    def _reject(self, path: Path, relative: str, known: FileRecord | None, reason: str,
+                line: int | None = None) -> Changes:
+        where = f"{relative}:{line}" if line else relative
+        destination = self._rejected_name(relative)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, destination)
+        now = datetime.now(self.config.tz)
+        note = destination.with_name(destination.name + ".why.txt")
+        note.write_text(f"{where}: {reason}\n\nRejected by feeder at {now.isoformat()}. Fix "
+                        "the file and drop it into the folder again.\n", encoding="utf-8")
+        self.store.add_rejection(relative, reason, now)
+        log.error("rejected %s: %s (moved to %s)", where, reason, destination)
+        return self.store.remove_file(relative) if known else Changes()
+
+    def _rejected_name(self, relative: str) -> Path:
+        target = self.config.rejected_dir / relative
+        stem, n = target, 1
+        while target.exists():
+            n += 1
+            target = stem.with_name(f"{stem.stem}.{n}{stem.suffix}")
+        return target
+
+    def _walk(self) -> Iterator[Path]:
+        for folder, dirs, files in os.walk(self.root):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and (here / d).resolve() not in self._skip)
+            for name in sorted(files):
+                yield here / name

@@ -1,0 +1,59 @@
+"""Bytes → text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1."""
+
+from __future__ import annotations
+
+import codecs
+
+from feeder.errors import ParseError
+from feeder.parser.common import Problem
+from feeder.text import xml_illegal, xml_safe
+
+_BINARY_SAMPLE = 8192
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    """Decode *data* and normalise line ends; raise ParseError for what is not text."""
+    problems: list[Problem] = []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16", path)
+    elif data.startswith(codecs.BOM_UTF8):
+        text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8", path)
+    else:
+        if b"\x00" in data[:_BINARY_SAMPLE]:
+            raise ParseError(path, None, "binary file (contains NUL bytes), not text")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = _legacy(data, path, exc, problems)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = xml_illegal(text)
+    if bad:
+        line = text.count("\n", 0, bad[0]) + 1
+        problems.append(
+            Problem(path=path, line=line, message=f"removed {len(bad)} control character(s) "
+                    "that feeds cannot carry")
+        )
+        text = xml_safe(text)
+    return text, problems
+
+
+def _strict(data: bytes, encoding: str, path: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseError(path, None, f"declares {encoding} by its BOM but is not: {exc.reason} "
+                         f"at byte {exc.start}") from None
+
+
+def _legacy(data: bytes, path: str, exc: UnicodeDecodeError, problems: list[Problem]) -> str:
+    line = data.count(b"\n", 0, exc.start) + 1
+    try:
+        text = data.decode("cp1252")
+        encoding = "Windows-1252"
+    except UnicodeDecodeError:
+        # Latin-1 maps every byte, so this cannot fail.
+        text = data.decode("latin-1")
+        encoding = "Latin-1"
+    problems.append(Problem(path=path, line=line, message=f"not valid UTF-8 (first bad byte "
+                            f"here); read as {encoding}"))
+    return text

@@ -1,0 +1,186 @@
+"""Plain-text files: news pages of several articles, or one article (first line = title).
+
+A page is blocks separated by blank lines: an optional heading, then for each article a
+one-line title block and a body block opening with a dateline
+(``Semarang, kota-semarang.kpu.go.id – ``) and closing with a credit tail
+(``(ana/ed. Foto: awh/KPU Kota Semarang)``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from feeder.article import Article
+from feeder.errors import ParseError
+from feeder.parser.common import Context, Parsed, Problem, make_slug
+from feeder.parser.dates import Mention, find_date, resolve_years
+from feeder.text import normalise_title, paragraphs_html, summarise
+
+DATELINE = re.compile(
+    r"^(?P<place>[^\s,][^,\n]{0,60}?)\s*,\s*(?P<site>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*[–—-]{1,2}\s",
+    re.IGNORECASE,
+)
+CREDIT = re.compile(
+    r"\(\s*(?P<author>[a-z]{1,8})\s*/\s*(?:ed(?:it)?\b\.?)?\s*[.,;]?\s*"
+    r"(?:foto\s*:?\s*(?P<photo>[^()]*?))?\s*(?P<close>\))?\s*$",
+    re.IGNORECASE,
+)
+# The source pages mark a paragraph break as a no-break space beside an ordinary space.
+PARAGRAPH_BREAK = re.compile(r"\s*(?: \u00a0|\u00a0 )\s*")
+BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*")
+
+
+@dataclass
+class _Block:
+    line: int
+    text: str
+
+
+@dataclass
+class _Draft:
+    title: _Block
+    body: list[_Block]
+    dateline: re.Match[str]
+
+
+def parse_text(text: str, ctx: Context) -> Parsed:
+    """Parse a plain-text file: a multi-article page if it has datelines, else one article."""
+    blocks = _blocks(text)
+    if not blocks:
+        raise ParseError(ctx.path, None, "empty file: no text to publish")
+    drafts, parsed = _group(blocks, ctx)
+    if drafts:
+        _build_page(drafts, ctx, parsed)
+    else:
+        _build_single(blocks, ctx, parsed)
+    return parsed
+
+
+def _blocks(text: str) -> list[_Block]:
+    blocks, start, line = [], 0, 1
+    for sep in [*BLOCK_BREAK.finditer(text), None]:
+        end = sep.start() if sep else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = piece[: len(piece) - len(piece.lstrip())].count("\n")
+            blocks.append(_Block(line + lead, " ".join(piece.strip().split("\n"))))
+        if sep:
+            line += piece.count("\n") + sep.group().count("\n")
+            start = sep.end()
+    return blocks
+
+
+def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
+    parsed, drafts = Parsed(), []
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        match = DATELINE.match(nxt.text) if nxt else None
+        if nxt and match and not DATELINE.match(block.text):
+            drafts.append(_Draft(block, [nxt], match))
+            i += 2
+            continue
+        if drafts:
+            # A blank line inside a body: keep the text as a further paragraph.
+            drafts[-1].body.append(block)
+        elif i > 0 or DATELINE.match(block.text):
+            parsed.problems.append(Problem(path=ctx.path, line=block.line, message=(
+                "text before the first article (not a title followed by a dateline); ignored")))
+        i += 1
+    return drafts, parsed
+
+
+def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
+    mentions = [find_date(d.body[0].text) for d in drafts]
+    resolved = resolve_years(mentions, ctx.received, ctx.tolerance)
+    previous = date.max
+    for index, (draft, mention, (day, notes)) in enumerate(
+        zip(drafts, mentions, resolved, strict=True)
+    ):
+        line = draft.body[0].line
+        parsed.problems.extend(Problem(path=ctx.path, line=line, message=n) for n in notes)
+        if mention is None or day is None:
+            parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+                "no usable date (weekday and day/month) in the body; using the file's "
+                "arrival date")))
+            day = ctx.received.date()
+        if index and day > previous:
+            parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+                f"{day.isoformat()} is newer than the article above it, but pages list the "
+                "newest first: is the date a typo?")))
+        previous = day
+        # Articles of one day keep page order (newest first) as minutes after midnight.
+        published = _at(day, ctx, minutes=len(drafts) - index)
+        parsed.articles.append(_article(draft, mention, published, ctx, parsed))
+
+
+def _article(
+    draft: _Draft, mention: Mention | None, published: datetime, ctx: Context, parsed: Parsed
+) -> Article:
+    site = draft.dateline["site"].lower()
+    title = draft.title.text
+    paragraphs = [p for b in draft.body for p in PARAGRAPH_BREAK.split(b.text) if p]
+    author, photo = _credit(paragraphs[-1], ctx, draft.body[-1].line, parsed)
+    key = f"{site}/{published.date().isoformat()}/{normalise_title(title)}"
+    first = paragraphs[0][draft.dateline.end():]
+    return Article(
+        key=key,
+        source=site,
+        title=title,
+        published=published,
+        updated=published,
+        content_html=paragraphs_html(paragraphs),
+        summary=summarise(first or paragraphs[0]),
+        slug=make_slug(key, published.date().isoformat(), title),
+        author=author,
+        photo_credit=photo,
+        place=draft.dateline["place"].strip(),
+        line=draft.title.line,
+    )
+
+
+def _credit(last: str, ctx: Context, line: int, parsed: Parsed) -> tuple[str | None, str | None]:
+    match = CREDIT.search(last[-200:])
+    if not match:
+        parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+            "no credit tail like '(ana/ed. Foto: awh/KPU Kota Semarang)' at the end; "
+            "author and photo credit unknown")))
+        return None, None
+    if match["close"] is None:
+        parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+            "credit tail lacks its closing parenthesis")))
+    photo = (match["photo"] or "").strip() or None
+    return match["author"].lower(), photo
+
+
+def _build_single(blocks: list[_Block], ctx: Context, parsed: Parsed) -> None:
+    title, body = blocks[0], blocks[1:]
+    if len(title.text) > 300:
+        raise ParseError(ctx.path, title.line, "first line is too long to be a title "
+                         f"({len(title.text)} characters)")
+    paragraphs = [b.text for b in body] or [title.text]
+    if not body:
+        parsed.problems.append(Problem(path=ctx.path, line=title.line, message=(
+            "only a title, no body; the title is used as the body")))
+    source = ctx.source
+    key = f"{source}/{normalise_title(title.text)}"
+    published = ctx.received
+    parsed.articles.append(Article(
+        key=key,
+        source=source,
+        title=title.text,
+        published=published,
+        updated=published,
+        content_html=paragraphs_html(paragraphs),
+        summary=summarise(paragraphs[0]),
+        slug=make_slug(key, published.date().isoformat(), title.text),
+        line=title.line,
+    ))
+
+
+def _at(day: date, ctx: Context, minutes: int) -> datetime:
+    midnight = datetime.combine(day, time(0), tzinfo=ctx.received.tzinfo)
+    return midnight + timedelta(minutes=minutes)

@@ -1,0 +1,75 @@
+"""Store → output folder: render what changed since the last build and write it atomically.
+
+A build with nothing changed reads two numbers from the store and writes nothing; otherwise
+it renders the feeds (the newest ``max_entries``) and only the article pages that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feeder import __version__, output
+from feeder.builder import render_article, render_feeds
+from feeder.config import Config
+from feeder.errors import BuildError
+from feeder.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    skipped: bool = False
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
+    """Bring the output folder up to date with the store; raise BuildError on failure.
+
+    When it fails, files already replaced are complete new versions and the rest are the
+    previous ones; the same changes are retried by the next build.
+    """
+    started = time.perf_counter()
+    look = _render_fingerprint(config)
+    if force or store.meta("render_fingerprint") != look:
+        store.mark_all_pages_pending()
+        store.set_meta("render_fingerprint", look)
+    generation = store.generation()
+    if str(generation) == store.meta("built_generation"):
+        return BuildReport(skipped=True, seconds=time.perf_counter() - started)
+    report = BuildReport()
+    files = render_feeds(store.latest(config.feed_max_entries), config)
+    pending = store.pending_pages()
+    for slug, article in pending:
+        if article is not None:
+            files[f"articles/{slug}.html"] = render_article(article, config)
+    try:
+        for slug, article in pending:
+            if article is None and output.remove(config.output_dir, f"articles/{slug}.html"):
+                report.deleted.append(f"articles/{slug}.html")
+        # Pages first, feeds last: a reader never meets a link to a page not yet written.
+        for name in sorted(files, key=lambda n: not n.startswith("articles/")):
+            if output.write_if_changed(config.output_dir, name, files[name]):
+                report.written.append(name)
+    except OSError as exc:
+        raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
+                         "stay in place") from exc
+    store.mark_built(generation, [slug for slug, _ in pending])
+    report.seconds = time.perf_counter() - started
+    log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
+             len(report.written), len(report.deleted))
+    return report
+
+
+def _render_fingerprint(config: Config) -> str:
+    """What, besides the articles, shapes the output; a change re-renders every page."""
+    parts = (__version__, config.site_title, config.site_description, config.site_language,
+             config.site_base_url, config.feed_max_entries, sorted(config.authors.items()),
+             str(Path(config.output_dir)))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()

@@ -1,0 +1,257 @@
+"""SQLite store of entries and of the files that carry them.
+
+An entry lives as long as at least one file in the drop folder carries it. The store also
+remembers each file's size, mtime and hash (so a rescan reads only what changed) and the
+pages the next build must write or delete (so a build costs the feed's size, not the
+archive's).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from feeder.article import Article
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, received TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY, source TEXT NOT NULL, published_ts REAL NOT NULL,
+    draft INTEGER NOT NULL, fingerprint TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_time ON entries (published_ts DESC, key);
+CREATE TABLE IF NOT EXISTS carriers (
+    key TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (path, key)
+);
+CREATE INDEX IF NOT EXISTS carriers_by_key ON carriers (key);
+CREATE TABLE IF NOT EXISTS pending_pages (slug TEXT PRIMARY KEY, key TEXT);
+CREATE TABLE IF NOT EXISTS rejections (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    received: datetime
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def __add__(self, other: Changes) -> Changes:
+        return Changes(self.added + other.added, self.updated + other.updated,
+                       self.removed + other.removed)
+
+
+class Store:
+    """All reads and writes of feeder's state; safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # Files ---------------------------------------------------------------------------
+
+    def files(self) -> dict[str, FileRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT path, size, mtime_ns, sha256, received FROM files")
+            return {r[0]: FileRecord(*r[:4], datetime.fromisoformat(r[4])) for r in rows}
+
+    def file(self, path: str) -> FileRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT path, size, mtime_ns, sha256, received FROM files WHERE path = ?",
+                (path,)).fetchone()
+        return FileRecord(*row[:4], datetime.fromisoformat(row[4])) if row else None
+
+    def touch_file(self, record: FileRecord) -> None:
+        """Remember a file's new size and mtime when its content did not change."""
+        with self._transaction() as db:
+            db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                       (record.size, record.mtime_ns, record.path))
+
+    def put_file(self, record: FileRecord, articles: Sequence[Article],
+                 edited_at: datetime) -> Changes:
+        """Make *articles* exactly what *record*'s file carries; return what changed.
+
+        An article already stored keeps its ``published``; if what readers see changed, its
+        ``updated`` becomes *edited_at* (the file's mtime).
+        """
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                       (record.path, record.size, record.mtime_ns, record.sha256,
+                        record.received.isoformat()))
+            old_keys = {k for (k,) in db.execute(
+                "SELECT key FROM carriers WHERE path = ?", (record.path,))}
+            added = updated = 0
+            for article in articles:
+                outcome = self._upsert(db, article, edited_at)
+                added += outcome == "added"
+                updated += outcome == "updated"
+                db.execute("INSERT OR IGNORE INTO carriers VALUES (?, ?)",
+                           (article.key, record.path))
+            gone = old_keys - {a.key for a in articles}
+            removed = self._drop_carriers(db, record.path, gone)
+            changes = Changes(added, updated, removed)
+            if changes:
+                self._bump(db)
+            return changes
+
+    def remove_file(self, path: str) -> Changes:
+        """Forget a deleted file; retract the entries no other file carries."""
+        with self._transaction() as db:
+            keys = {k for (k,) in db.execute("SELECT key FROM carriers WHERE path = ?", (path,))}
+            removed = self._drop_carriers(db, path, keys)
+            db.execute("DELETE FROM files WHERE path = ?", (path,))
+            if removed:
+                self._bump(db)
+            return Changes(removed=removed)
+
+    def add_rejection(self, path: str, reason: str, at: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO rejections (path, reason, at) VALUES (?, ?, ?)",
+                       (path, reason, at.isoformat()))
+
+    def rejections(self, limit: int = 20) -> list[tuple[str, str, str]]:
+        with self._lock:
+            return list(self._db.execute(
+                "SELECT path, reason, at FROM rejections ORDER BY id DESC LIMIT ?", (limit,)))
+
+    # Entries -------------------------------------------------------------------------
+
+    def latest(self, limit: int, source: str | None = None) -> list[Article]:
+        """The newest *limit* published entries, newest first; cost independent of archive."""
+        where, args = "draft = 0", []
+        if source is not None:
+            where, args = where + " AND source = ?", [source]
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT data FROM entries WHERE {where} "
+                "ORDER BY published_ts DESC, key LIMIT ?", (*args, limit))
+            return [Article.from_dict(json.loads(data)) for (data,) in rows]
+
+    def get(self, key: str) -> Article | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
+        return Article.from_dict(json.loads(row[0])) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    # Build bookkeeping ---------------------------------------------------------------
+
+    def generation(self) -> int:
+        """A number that grows with every change to the entries."""
+        return int(self.meta("generation") or 0)
+
+    def meta(self, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+    def pending_pages(self) -> list[tuple[str, Article | None]]:
+        """Article pages to write (with their article) or delete (with None)."""
+        with self._lock:
+            rows = list(self._db.execute(
+                "SELECT p.slug, e.data FROM pending_pages p LEFT JOIN entries e "
+                "ON e.key = p.key AND e.draft = 0"))
+        return [(slug, Article.from_dict(json.loads(d)) if d else None) for slug, d in rows]
+
+    def mark_built(self, generation: int, slugs: Sequence[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('built_generation', ?)",
+                       (str(generation),))
+
+    def mark_all_pages_pending(self) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO pending_pages SELECT json_extract(data, "
+                       "'$.slug'), key FROM entries")
+            self._bump(db)
+
+    # Internals -----------------------------------------------------------------------
+
+    def _upsert(self, db: sqlite3.Connection, article: Article, edited_at: datetime) -> str:
+        row = db.execute("SELECT fingerprint, data FROM entries WHERE key = ?",
+                         (article.key,)).fetchone()
+        if row and row[0] == article.fingerprint:
+            return "same"
+        if row:
+            old = Article.from_dict(json.loads(row[1]))
+            article = replace(article, published=old.published,
+                              updated=max(edited_at, old.updated, old.published))
+            if old.slug != article.slug:
+                db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (old.slug,))
+        db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", (
+            article.key, article.source, article.published.timestamp(), int(article.draft),
+            article.fingerprint, json.dumps(article.to_dict(), ensure_ascii=False)))
+        db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)",
+                   (article.slug, article.key))
+        return "updated" if row else "added"
+
+    def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str]) -> int:
+        removed = 0
+        for key in keys:
+            db.execute("DELETE FROM carriers WHERE path = ? AND key = ?", (path, key))
+            if db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1", (key,)).fetchone():
+                continue
+            row = db.execute("DELETE FROM entries WHERE key = ? RETURNING json_extract(data, "
+                             "'$.slug')", (key,)).fetchone()
+            if row:
+                db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (row[0],))
+                removed += 1
+        return removed
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
+                   "SET value = CAST(value AS INTEGER) + 1")

@@ -1,0 +1,46 @@
+"""Small text helpers shared by the parser and the builder."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_illegal(text: str) -> list[int]:
+    """Offsets of the characters XML cannot carry."""
+    return [m.start() for m in _XML_ILLEGAL.finditer(text)]
+
+
+def xml_safe(text: str) -> str:
+    """*text* without the characters XML 1.0 forbids (lxml refuses them)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """A lowercase ASCII slug: ``slugify("Rapat & Kajian!") == "rapat-kajian"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def normalise_title(title: str) -> str:
+    """Titles that differ only in case, spacing or punctuation identify the same article."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return " ".join(re.findall(r"\w+", folded))
+
+
+def paragraphs_html(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+def summarise(text: str, limit: int = 300) -> str:
+    """The first *limit* characters of *text*, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
