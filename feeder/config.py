@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site.title", "feeder", "Title of the feeds and the index page."),
     Setting("site.description", "Latest articles", "Description of the feeds."),
     Setting("site.language", "id", "Language code of the articles (BCP 47)."),
-    Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL the output folder is served at."),
+    Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL of the output folder."),
     Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
     Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
     Setting("parse.future_tolerance_hours", 36, "How far ahead of a file's arrival an inferred "
@@ -158,7 +158,7 @@ def _check(setting: Setting, value: Any, where: str | None) -> Any:
         value = float(value)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(key, f"must be {kind.__name__}, got {value!r}", where)
-    if setting.minimum is not None and value < setting.minimum:
+    if setting.minimum is not None and cast(float, value) < setting.minimum:
         raise ConfigError(key, f"must be at least {setting.minimum:g}, got {value!r}", where)
     return _check_meaning(key, value, where)
 

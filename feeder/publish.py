@@ -37,7 +37,9 @@ def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
     """
     started = time.perf_counter()
     look = _render_fingerprint(config)
-    if force or store.meta("render_fingerprint") != look:
+    # A lost output folder (or a changed look) needs every page again, not just new ones.
+    missing = not (config.output_dir / "index.html").exists()
+    if force or missing or store.meta("render_fingerprint") != look:
         store.mark_all_pages_pending()
         store.set_meta("render_fingerprint", look)
     generation = store.generation()

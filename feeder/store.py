@@ -100,14 +100,14 @@ class Store:
     def files(self) -> dict[str, FileRecord]:
         with self._lock:
             rows = self._db.execute("SELECT path, size, mtime_ns, sha256, received FROM files")
-            return {r[0]: FileRecord(*r[:4], datetime.fromisoformat(r[4])) for r in rows}
+            return {r[0]: _file_record(r) for r in rows}
 
     def file(self, path: str) -> FileRecord | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT path, size, mtime_ns, sha256, received FROM files WHERE path = ?",
                 (path,)).fetchone()
-        return FileRecord(*row[:4], datetime.fromisoformat(row[4])) if row else None
+        return _file_record(row) if row else None
 
     def touch_file(self, record: FileRecord) -> None:
         """Remember a file's new size and mtime when its content did not change."""
@@ -255,3 +255,8 @@ class Store:
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
                    "SET value = CAST(value AS INTEGER) + 1")
+
+
+def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
+    path, size, mtime_ns, sha256, received = row
+    return FileRecord(path, size, mtime_ns, sha256, datetime.fromisoformat(received))

@@ -73,7 +73,7 @@ def _blocks(text: str) -> list[_Block]:
 
 
 def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
-    parsed, drafts = Parsed(), []
+    parsed, drafts, strays = Parsed(), [], []
     i = 0
     while i < len(blocks):
         block = blocks[i]
@@ -87,9 +87,12 @@ def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
             # A blank line inside a body: keep the text as a further paragraph.
             drafts[-1].body.append(block)
         elif i > 0 or DATELINE.match(block.text):
-            parsed.problems.append(Problem(path=ctx.path, line=block.line, message=(
-                "text before the first article (not a title followed by a dateline); ignored")))
+            strays.append(block)  # the first block is the page heading, expected
         i += 1
+    if drafts:
+        parsed.problems.extend(Problem(path=ctx.path, line=b.line, message=(
+            "text before the first article (not a title followed by a dateline); ignored"))
+            for b in strays)
     return drafts, parsed
 
 

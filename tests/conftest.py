@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feeder.config import Config, load_config
+from feeder.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "examples" / "drop"
+JAKARTA = ZoneInfo("Asia/Jakarta")
+# The sample pages "arrive" on this day in every test, so the year rule is deterministic.
+ARRIVAL = datetime(2026, 1, 10, 9, 0, tzinfo=JAKARTA)
+
+
+def set_mtime(path: Path, when: datetime) -> None:
+    os.utime(path, (when.timestamp(), when.timestamp()))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A configuration whose folders all live in a fresh temporary folder."""
+    (tmp_path / "drop").mkdir()
+    return load_config(None, {
+        "drop_dir": tmp_path / "drop",
+        "output_dir": tmp_path / "out",
+        "state_dir": tmp_path / "state",
+        "rejected_dir": tmp_path / "rejected",
+    })
+
+
+@pytest.fixture
+def store(config: Config) -> Store:
+    s = Store(config.store_path)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+@pytest.fixture
+def drop(config: Config) -> Callable[..., Path]:
+    """Put a file into the drop folder: ``drop("a.txt", text_or_bytes, at=datetime)``."""
+
+    def put(name: str, content: str | bytes | None = None, *, at: datetime = ARRIVAL,
+            sample: str | None = None) -> Path:
+        path = config.drop_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if sample is not None:
+            shutil.copyfile(SAMPLES / sample, path)
+        elif isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content or b"")
+        set_mtime(path, at)
+        return path
+
+    return put

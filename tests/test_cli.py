@@ -1,0 +1,89 @@
+"""The command line, driven through its entry point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from feeder.cli import main
+from tests.conftest import ROOT, SAMPLES
+from tests.feeds import read_feed
+
+
+def dirs(tmp_path: Path) -> list[str]:
+    return ["--drop-dir", str(tmp_path / "drop"), "--output-dir", str(tmp_path / "out"),
+            "--state-dir", str(tmp_path / "state")]
+
+
+def test_build_publishes_the_drop_folder(tmp_path: Path, drop: Callable[..., Path],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    assert main(["build", *dirs(tmp_path)]) == 0
+    assert "6 new" in capsys.readouterr().out
+    assert len(read_feed(tmp_path / "out" / "atom.xml").entries) == 6
+    assert main(["build", *dirs(tmp_path)]) == 0
+    assert "nothing to write" in capsys.readouterr().out
+
+
+def test_check_prints_articles_and_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(SAMPLES / "kpu-semarang-dec.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "6 article(s), 4 warning(s)" in out
+    assert "KPU se-Jawa Tengah Diminta Perkuat Pengelolaan Informasi Publik" in out
+    assert "by ana; Foto: awh/KPU Kota Semarang; Semarang" in out
+    assert "kpu-semarang-dec.txt:17: date 'Kamis (4/12' lacks its closing parenthesis" in out
+
+
+def test_check_exits_nonzero_for_a_file_that_would_be_rejected(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text("Judul\n\nIsi.", encoding="utf-8")
+    assert main(["check", str(good), str(bad), str(tmp_path / "missing.txt")]) == 1
+    out = capsys.readouterr().out
+    assert "good.txt: 1 article(s)" in out
+    assert "bad.md: REJECTED: front matter is not valid YAML" in out
+    assert "missing.txt: REJECTED" in out
+    assert bad.exists()  # check never moves files
+
+
+def test_bad_config_is_a_message_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[feed]\nmax_entries = -1\n", encoding="utf-8")
+    assert main(["build", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "feed.max_entries: must be at least 1" in err
+    assert "Traceback" not in err
+
+
+def test_status_reports_store_and_rejections(tmp_path: Path, drop: Callable[..., Path],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    drop("a.txt", "Judul\n\nIsi.")
+    drop("b.pdf", b"%PDF")
+    main(["build", *dirs(tmp_path), "--config", str(ROOT / "config.toml")])
+    capsys.readouterr()
+    assert main(["status", *dirs(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "entries: 1; files: 1" in out
+    assert "b.pdf: unsupported file type '.pdf'" in out
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("build", "check", "status", "run"):
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        assert "--config" in capsys.readouterr().out
+
+
+def test_json_feed_is_valid_json(tmp_path: Path, drop: Callable[..., Path]) -> None:
+    drop("a.txt", "Judul <b>&amp;\n\nIsi & lainnya.")
+    main(["build", *dirs(tmp_path)])
+    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert feed["items"][0]["title"] == "Judul <b>&amp;"
+    assert feed["items"][0]["content_html"] == "<p>Isi &amp; lainnya.</p>"

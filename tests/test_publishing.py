@@ -1,0 +1,266 @@
+"""Drop folder → store → feeds, through the ingest and build stages."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feeder import publish
+from feeder.config import Config
+from feeder.errors import BuildError
+from feeder.ingest import Ingestor
+from feeder.store import Store
+from tests.conftest import ARRIVAL, SAMPLES, set_mtime
+from tests.feeds import check_atom, check_rss, local_file, read_feed, read_json_feed
+from tests.test_parser_pages import DECEMBER, JULY
+
+Drop = Callable[..., Path]
+
+
+def publish_now(store: Store, config: Config) -> publish.BuildReport:
+    Ingestor(store, config).scan()
+    return publish.build(store, config)
+
+
+@pytest.fixture
+def samples(drop: Drop) -> None:
+    drop("kpu-semarang-dec.txt", sample="kpu-semarang-dec.txt")
+    drop("kpu-semarang-jul.txt", sample="kpu-semarang-jul.txt")
+
+
+@pytest.mark.usefixtures("samples")
+def test_sample_pages_become_twelve_valid_entries(store: Store, config: Config) -> None:
+    publish_now(store, config)
+    out, base = config.output_dir, config.site_base_url
+    titles = {t for t, *_ in DECEMBER + JULY}
+    for name in ("rss.xml", "atom.xml"):
+        feed = read_feed(out / name)
+        assert {e.title for e in feed.entries} == titles
+        assert all(local_file(out, base, e.link).is_file() for e in feed.entries)
+    assert len(check_rss(out / "rss.xml", base)) == 12
+    assert len(check_atom(out / "atom.xml", base)) == 12
+    assert {i["title"] for i in read_json_feed(out / "feed.json")["items"]} == titles
+
+
+@pytest.mark.usefixtures("samples")
+def test_feeds_are_newest_first_with_authors_and_dates(store: Store, config: Config) -> None:
+    publish_now(store, config)
+    entries = read_feed(config.output_dir / "atom.xml").entries
+    published = [e.published_parsed for e in entries]
+    assert published == sorted(published, reverse=True)
+    first = next(e for e in entries if e.title == DECEMBER[0][0])
+    assert first.published == "2025-12-05T00:06:00+07:00"
+    assert first.author == "ana"
+    rss_first = next(e for e in read_feed(config.output_dir / "rss.xml").entries
+                     if e.title == DECEMBER[0][0])
+    assert rss_first.author == "ana"
+
+
+def test_author_initials_map_to_configured_names(
+        drop: Drop, config: Config, store: Store) -> None:
+    from dataclasses import replace
+
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    named = replace(config, authors={"ana": "Ana Lestari"})
+    publish_now(store, named)
+    feed = read_feed(config.output_dir / "atom.xml")
+    authors = {e.get("author") for e in feed.entries}
+    assert "Ana Lestari" in authors and "ana" not in authors
+
+
+def test_limit_on_entries_per_feed(drop: Drop, config: Config, store: Store) -> None:
+    from dataclasses import replace
+
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    drop("jul.txt", sample="kpu-semarang-jul.txt")
+    publish_now(store, replace(config, feed_max_entries=5))
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 5
+    assert len(read_json_feed(config.output_dir / "feed.json")["items"]) == 5
+
+
+@pytest.mark.usefixtures("samples")
+def test_unchanged_archive_gives_identical_files_and_writes_nothing(
+        store: Store, config: Config, tmp_path: Path) -> None:
+    publish_now(store, config)
+    before = {p: p.read_bytes() for p in config.output_dir.rglob("*") if p.is_file()}
+    assert publish.build(store, config).skipped
+    forced = publish.build(store, config, force=True)
+    assert forced.written == []
+    assert {p: p.read_bytes() for p in config.output_dir.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.usefixtures("samples")
+def test_output_files_are_world_readable(store: Store, config: Config) -> None:
+    publish_now(store, config)
+    for path in config.output_dir.rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & stat.S_IROTH, path
+    assert not list(config.output_dir.rglob("*.tmp"))
+
+
+def test_same_page_twice_makes_no_duplicates(drop: Drop, config: Config, store: Store) -> None:
+    drop("a.txt", sample="kpu-semarang-dec.txt")
+    drop("sub/copy.txt", sample="kpu-semarang-dec.txt", at=ARRIVAL + timedelta(days=1))
+    publish_now(store, config)
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 6
+    (config.drop_dir / "a.txt").unlink()
+    publish_now(store, config)
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 6
+    (config.drop_dir / "sub/copy.txt").unlink()
+    publish_now(store, config)
+    assert read_feed(config.output_dir / "rss.xml").entries == []
+
+
+def test_edited_article_updates_entry_in_place(drop: Drop, config: Config, store: Store) -> None:
+    path = drop("dec.txt", sample="kpu-semarang-dec.txt")
+    publish_now(store, config)
+    before = {e.id: e for e in read_feed(config.output_dir / "atom.xml").entries}
+    edited_at = ARRIVAL + timedelta(days=2)
+    path.write_text(path.read_text(encoding="utf-8").replace("prmilih", "pemilih"),
+                    encoding="utf-8")
+    set_mtime(path, edited_at)
+    publish_now(store, config)
+    after = {e.id: e for e in read_feed(config.output_dir / "atom.xml").entries}
+    assert after.keys() == before.keys()
+    changed = [i for i in after if after[i].updated != before[i].updated]
+    assert len(changed) == 1
+    entry = after[changed[0]]
+    assert entry.published == before[changed[0]].published
+    assert entry.updated == edited_at.isoformat()
+    assert "pemilih" in entry.content[0].value and "prmilih" not in entry.content[0].value
+    page = local_file(config.output_dir, config.site_base_url, entry.link).read_text()
+    assert "prmilih" not in page
+
+
+def test_deleted_file_retracts_its_entries_and_pages(
+        drop: Drop, config: Config, store: Store) -> None:
+    path = drop("jul.txt", sample="kpu-semarang-jul.txt")
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    publish_now(store, config)
+    july_pages = [local_file(config.output_dir, config.site_base_url, e.link)
+                  for e in read_feed(config.output_dir / "rss.xml").entries
+                  if e.published_parsed.tm_mon == 7]
+    path.unlink()
+    publish_now(store, config)
+    assert {e.title for e in read_feed(config.output_dir / "rss.xml").entries} == {
+        t for t, *_ in DECEMBER}
+    assert july_pages and not any(p.exists() for p in july_pages)
+
+
+def test_article_removed_from_a_page_is_retracted(
+        drop: Drop, config: Config, store: Store) -> None:
+    text = (SAMPLES / "kpu-semarang-jul.txt").read_text(encoding="utf-8")
+    path = drop("jul.txt", text)
+    publish_now(store, config)
+    drop("jul.txt", text[: text.rindex("\n\nKPU Kota Semarang Ikuti Ngopi Asli")],
+         at=ARRIVAL + timedelta(hours=1))
+    publish_now(store, config)
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 5
+    assert path.exists()
+
+
+def test_plain_text_and_markdown_are_published(drop: Drop, config: Config, store: Store) -> None:
+    drop("catatan.txt", "Catatan Rapat\n\nRapat dimulai pukul 09.00.")
+    drop("jadwal.md", "---\ntitle: Jadwal\ndate: 2025-08-01\ntags: [Pemilu]\n---\n*Penting*")
+    publish_now(store, config)
+    feed = read_feed(config.output_dir / "atom.xml")
+    by_title = {e.title: e for e in feed.entries}
+    assert set(by_title) == {"Catatan Rapat", "Jadwal"}
+    assert [t.term for t in by_title["Jadwal"].tags] == ["Pemilu"]
+    assert "<em>Penting</em>" in by_title["Jadwal"].content[0].value
+
+
+def test_unparseable_file_is_rejected_with_a_note(
+        drop: Drop, config: Config, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    drop("news/rusak.md", "---\ntitle: [oops\n---\nIsi")
+    drop("ok.txt", "Judul\n\nIsi.")
+    with caplog.at_level(logging.ERROR):
+        publish_now(store, config)
+    assert not (config.drop_dir / "news/rusak.md").exists()
+    moved = config.rejected_dir / "news/rusak.md"
+    assert moved.read_text() == "---\ntitle: [oops\n---\nIsi"
+    note = (config.rejected_dir / "news/rusak.md.why.txt").read_text()
+    assert "news/rusak.md:2: front matter is not valid YAML" in note
+    assert "rejected news/rusak.md:2" in caplog.text
+    assert [r[0] for r in store.rejections()] == ["news/rusak.md"]
+    assert [e.title for e in read_feed(config.output_dir / "rss.xml").entries] == ["Judul"]
+
+
+def test_second_rejection_of_same_name_keeps_both(drop: Drop, config: Config,
+                                                  store: Store) -> None:
+    for _ in range(2):
+        drop("x.pdf", b"%PDF")
+        Ingestor(store, config).scan()
+    assert sorted(p.name for p in config.rejected_dir.iterdir()) == [
+        "x.2.pdf", "x.2.pdf.why.txt", "x.pdf", "x.pdf.why.txt"]
+
+
+def test_oversized_file_is_rejected_unread(drop: Drop, config: Config, store: Store) -> None:
+    from dataclasses import replace
+
+    drop("besar.txt", "Judul\n\n" + "x" * 2000)
+    Ingestor(store, replace(config, parse_max_file_bytes=1000)).scan()
+    assert "more than parse.max_file_bytes" in (
+        config.rejected_dir / "besar.txt.why.txt").read_text()
+
+
+def test_temporary_and_hidden_files_are_ignored(drop: Drop, config: Config,
+                                                store: Store) -> None:
+    for name in (".x.txt.swp", "x.txt~", ".#x.txt", "x.tmp", ".hidden/y.txt"):
+        drop(name, "Judul\n\nIsi.")
+    assert not Ingestor(store, config).scan()
+    assert not config.rejected_dir.exists()
+
+
+@pytest.mark.usefixtures("samples")
+def test_failed_write_keeps_previous_feeds_and_next_build_recovers(
+        drop: Drop, config: Config, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish_now(store, config)
+    before = (config.output_dir / "rss.xml").read_bytes()
+    drop("baru.txt", "Berita Baru\n\nIsi.", at=ARRIVAL + timedelta(days=400))
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", full_disk)
+        with pytest.raises(BuildError, match="No space left"):
+            publish_now(store, config)
+    assert (config.output_dir / "rss.xml").read_bytes() == before
+    assert not list(config.output_dir.rglob("*.tmp"))
+    publish.build(store, config)
+    assert "Berita Baru" in {e.title for e in read_feed(config.output_dir / "rss.xml").entries}
+
+
+@pytest.mark.usefixtures("samples")
+def test_index_lists_articles_and_advertises_feeds(store: Store, config: Config) -> None:
+    from lxml import html
+
+    publish_now(store, config)
+    page = html.fromstring((config.output_dir / "index.html").read_bytes())
+    alternates = {e.get("type"): e.get("href") for e in page.xpath("//link[@rel='alternate']")}
+    assert alternates == {
+        "application/rss+xml": config.site_base_url + "rss.xml",
+        "application/atom+xml": config.site_base_url + "atom.xml",
+        "application/feed+json": config.site_base_url + "feed.json",
+    }
+    links = page.xpath("//li/a/@href")
+    assert len(links) == 12
+    assert all(local_file(config.output_dir, config.site_base_url, u).is_file() for u in links)
+
+
+def test_lost_output_folder_is_rebuilt(drop: Drop, config: Config, store: Store) -> None:
+    import shutil
+
+    drop("a.txt", "Judul\n\nIsi.")
+    publish_now(store, config)
+    shutil.rmtree(config.output_dir)
+    publish.build(store, config)
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 1
+    assert len(list((config.output_dir / "articles").iterdir())) == 1
