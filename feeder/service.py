@@ -1,0 +1,161 @@
+"""`feeder run`: watcher → ingest → build on a schedule, with the HTTP server in front.
+
+One APScheduler job does all the work, so two rebuilds never overlap. It runs every
+``rebuild_interval`` seconds as a safety net (with a full rescan of the drop folder: the
+watcher lowers latency but is never the only way a file is found) and is woken as soon as
+the watcher reports settled files. APScheduler 3.11 drops a "run now" asked for while the
+job runs, so arrivals also raise a dirty flag that the job re-checks before it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from feeder import publish
+from feeder.config import Config
+from feeder.errors import BuildError
+from feeder.ingest import Ingestor
+from feeder.server import FeedServer, make_config
+from feeder.store import Store
+from feeder.watcher import Watcher
+
+log = logging.getLogger(__name__)
+JOB = "cycle"
+
+
+class Service:
+    """The running publisher: owns the store, the watcher and the scheduler."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.store_path)
+        self.ingestor = Ingestor(self.store, config)
+        self.watcher = Watcher(config.drop_dir, self.enqueue,
+                               settle_seconds=config.service_settle_seconds,
+                               polling=config.service_polling)
+        self.scheduler = BackgroundScheduler(timezone=config.tz, job_defaults={
+            # The 1 s default grace would silently drop a run delayed by a long rebuild.
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self._lock = threading.Lock()
+        self._pending: set[Path] = set()
+        self._dirty = False
+        self._running = False
+        self._last_scan = float("-inf")
+        self.last_build: datetime | None = None
+        self.builds = 0
+
+    def start(self) -> None:
+        self.config.drop_dir.mkdir(parents=True, exist_ok=True)
+        self.scheduler.add_job(self._cycle, "interval", id=JOB, next_run_time=self._now(),
+                               seconds=self.config.service_rebuild_interval)
+        # Watch before the first scan, so nothing changing during the scan is missed.
+        self.watcher.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stop watching, let a rebuild in progress finish, close the store."""
+        self.watcher.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.store.close()
+
+    def enqueue(self, paths: Iterable[Path]) -> None:
+        """Called by the watcher with settled paths; wakes the job unless it is running."""
+        with self._lock:
+            self._pending.update(paths)
+            self._dirty = True
+            if self._running:
+                return
+        self.scheduler.modify_job(JOB, next_run_time=self._now())
+
+    def health(self) -> tuple[int, str, bytes]:
+        body = {"status": "ok" if self.last_build else "starting",
+                "last_build": self.last_build.isoformat() if self.last_build else None,
+                "builds": self.builds}
+        return (200 if self.last_build else 503), "application/json", json.dumps(body).encode()
+
+    def _cycle(self) -> None:
+        with self._lock:
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    paths, self._pending, self._dirty = self._pending, set(), False
+                self._ingest(paths)
+                self._build()
+                with self._lock:
+                    if not self._dirty:
+                        self._running = False
+                        return
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise
+
+    def _ingest(self, paths: set[Path]) -> None:
+        for path in sorted(paths):
+            self.ingestor.ingest(path)
+        if time.monotonic() - self._last_scan >= self.config.service_rebuild_interval:
+            self._last_scan = time.monotonic()
+            self.ingestor.scan()
+
+    def _build(self) -> None:
+        try:
+            report = publish.build(self.store, self.config)
+        except BuildError as exc:
+            log.error("%s", exc)
+            return
+        self.last_build = self._now()
+        if not report.skipped:
+            self.builds += 1
+
+    def _now(self) -> datetime:
+        return datetime.now(self.config.tz)
+
+
+def serve_forever(config: Config) -> int:
+    """Run until SIGINT or SIGTERM; return the exit code."""
+    service = Service(config)
+    app = FeedServer(config.output_dir, config.server_cache_control,
+                     extra_routes={"/healthz": service.health})
+    server = uvicorn.Server(make_config(app, config.server_host, config.server_port))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    service.start()
+    # uvicorn runs in a thread so its own signal handling (which re-raises the signal on
+    # exit, turning a clean stop into a non-zero status) stays out of the way.
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive() and not stop.wait(0.05):
+        pass
+    if not server.started:
+        service.stop()
+        log.error("could not start the HTTP server on %s:%s", config.server_host,
+                  config.server_port)
+        return 1
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    log.info("serving %s on http://%s:%s/ (watching %s)", config.output_dir, host, port,
+             config.drop_dir)
+    stop.wait()
+    server.should_exit = True
+    thread.join(timeout=5)
+    service.stop()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,110 @@
+"""Start the real `feeder run` as a subprocess on temporary folders and a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from email.message import Message
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+SERVING = re.compile(r"serving .* on (http://\S+/)")
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll *predicate* until it returns something truthy; fail after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class RunningService:
+    def __init__(self, root: Path, **settings: Any) -> None:
+        self.root = root
+        self.drop = root / "drop"
+        self.output = root / "out"
+        self.log_path = root / "service.log"
+        self.config = root / "feeder.toml"
+        values = {"settle_seconds": 0.1, "rebuild_interval": 60.0, **settings}
+        service = "\n".join(f"{k} = {v!r}".replace("'", '"').replace("True", "true")
+                            .replace("False", "false") for k, v in values.items())
+        self.config.write_text(
+            'drop_dir = "drop"\noutput_dir = "out"\nstate_dir = "state"\n'
+            'rejected_dir = "rejected"\n[feed]\nmax_entries = 500\n'
+            f'[server]\nport = 0\n[service]\n{service}\n', encoding="utf-8")
+        self.drop.mkdir(exist_ok=True)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> RunningService:
+        seen = len(self.log()) if self.log_path.exists() else 0
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "feeder", "run", "--config", str(self.config)],
+            stdout=log, stderr=log, cwd=self.root, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        log.close()
+        self.url = wait_for(lambda: self._served_url(seen), timeout=20)
+        return self
+
+    def _served_url(self, skip: int) -> str | None:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"service exited early:\n{self.log()}")
+        match = SERVING.search(self.log()[skip:])
+        return match[1] if match else None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+        """Status, headers (case-insensitive) and body of a GET."""
+        request = urllib.request.Request(self.url + path.lstrip("/"), headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            error.close()
+            return error.code, error.headers, body
+
+    def titles(self) -> set[str]:
+        status, _, body = self.get("/rss.xml")
+        if status != 200:
+            return set()
+        return {e.title for e in feedparser.parse(body).entries}
+
+    def drop_file(self, name: str, text: str) -> Path:
+        """Drop a file the way careful tools do: write a temp name, rename into place."""
+        path = self.drop / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+        return path
