@@ -10,8 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from email.message import Message
 from collections.abc import Callable
+from email.message import Message
 from pathlib import Path
 from typing import Any
 

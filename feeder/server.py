@@ -1,0 +1,378 @@
+"""Serve the builder's output folder over HTTP from responses precomputed in memory.
+
+Feed readers poll a few files over and over, mostly conditionally, so the hot path is one
+``os.stat``, a dict lookup and ready-made header lists. Per small file we keep body, gzip body,
+ETag, Last-Modified and type, keyed by URL path, rebuilt in a worker thread only when the file's
+identity (device, inode, size, mtime_ns) changes - atomic replaces always give a new inode.
+Large files are streamed. Only regular files inside the root are served: ``..``, hidden
+segments (also the writer's ``.name.XXXX.tmp``), backslashes, control characters and ``//`` are
+refused up front, and symlinks must resolve inside the root. ``scope["path"]`` is already
+percent-decoded once and is never decoded again. A plain ASGI 3 callable; no framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import importlib.util
+import logging
+import mimetypes
+import os
+import stat
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import uvicorn
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+Route = Callable[[], tuple[int, str, bytes]]
+
+MAX_PATH = 1024
+CHUNK = 256 * 1024
+MIN_GZIP = 256
+_UTF8 = "; charset=utf-8"
+_BY_NAME = {
+    "rss.xml": "application/rss+xml" + _UTF8,
+    "atom.xml": "application/atom+xml" + _UTF8,
+    "feed.json": "application/feed+json" + _UTF8,
+}
+_BY_SUFFIX = {
+    ".html": "text/html" + _UTF8, ".htm": "text/html" + _UTF8, ".opml": "text/x-opml" + _UTF8,
+    ".css": "text/css" + _UTF8, ".xsl": "application/xslt+xml", ".xml": "application/xml" + _UTF8,
+    ".json": "application/json", ".txt": "text/plain" + _UTF8, ".js": "text/javascript" + _UTF8,
+    # Explicit so the answer does not depend on the machine's /etc/mime.types.
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif",
+}
+_ERRORS = {404: b"Not Found\n", 405: b"Method Not Allowed\n", 414: b"URI Too Long\n",
+           500: b"Internal Server Error\n"}
+
+
+def content_type(name: str) -> str:
+    """The Content-Type for a file called *name* (charset included for text formats)."""
+    suffix = os.path.splitext(name)[1].lower()
+    return (_BY_NAME.get(name) or _BY_SUFFIX.get(suffix) or mimetypes.guess_type(name)[0]
+            or "application/octet-stream")
+
+
+def _compressible(ctype: str) -> bool:
+    # Images and archives are already compressed; gzip only helps text formats (and SVG).
+    return ctype.startswith("text/") or any(k in ctype for k in ("xml", "json", "javascript"))
+
+
+def _bad_path(path: str) -> bool:
+    """True for anything that is not a plain "/a/b/c" path of visible segments."""
+    return (not path.startswith("/") or "/." in path or "//" in path or "\\" in path
+            or not path.isprintable())
+
+
+@lru_cache(maxsize=256)
+def _accepts_gzip(value: bytes) -> bool:
+    """Parse Accept-Encoding; memoised because clients send only a handful of distinct values."""
+    weights: dict[bytes, float] = {}
+    for part in value.lower().split(b","):
+        name, _, params = part.partition(b";")
+        key, _, q = params.partition(b"=")
+        try:
+            weights[name.strip()] = float(q) if key.strip() == b"q" else 1.0
+        except ValueError:
+            weights[name.strip()] = 0.0
+    return weights.get(b"gzip", weights.get(b"x-gzip", weights.get(b"*", 0.0))) > 0
+
+
+@lru_cache(maxsize=256)
+def _http_date(value: bytes) -> float | None:
+    """Seconds since the epoch for an HTTP date, or None when it cannot be parsed."""
+    try:
+        when = parsedate_to_datetime(value.decode("latin-1"))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # HTTP dates are always UTC; asctime and "-0000" forms parse as naive datetimes.
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _etag_in(header: bytes, tag: bytes) -> bool:
+    """If-None-Match uses weak comparison: ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
+    if header == tag:
+        return True
+    for part in header.split(b","):
+        part = part.strip()
+        if part == b"*" or part.removeprefix(b"W/") == tag:
+            return True
+    return False
+
+
+Response = tuple[int, Headers, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    etag: bytes
+    ok: Response
+    not_modified: Response
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    key: tuple[int, int, int, int]
+    mtime: int
+    last_modified: bytes
+    plain: _Variant
+    gzipped: _Variant | None
+    weight: int
+
+
+def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
+                cache_control: bytes, gz: bytes | None = None) -> _Entry:
+    """Build every header list once; *body* None means "stream it", so only sizes matter."""
+    lm = formatdate(st.st_mtime_ns // 10**9, usegmt=True).encode()
+    ctype = content_type(name).encode()
+    tail = [(b"cache-control", cache_control), (b"vary", b"accept-encoding")]
+
+    def variant(etag: bytes, data: bytes | None, size: int, extra: Headers) -> _Variant:
+        validators = [(b"etag", etag), (b"last-modified", lm)]
+        ok = [(b"content-type", ctype), (b"content-length", str(size).encode()), *extra,
+              *validators, *tail, (b"x-content-type-options", b"nosniff")]
+        return _Variant(etag, (200, ok, data or b""), (304, validators + tail, b""))
+
+    plain = variant(f'"{tag}"'.encode(), body, st.st_size, [])
+    zipped = None if gz is None else variant(
+        f'"{tag}-gz"'.encode(), gz, len(gz), [(b"content-encoding", b"gzip")])
+    weight = len(body or b"") + len(gz or b"")
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return _Entry(key, st.st_mtime_ns // 10**9, lm, plain, zipped, weight)
+
+
+def _open(path: str) -> BinaryIO:
+    # O_NONBLOCK: should a FIFO be swapped in after the stat, open must not hang a thread.
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+
+
+async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _error(send: Send, status: int, head: bool, extra: Headers | None = None) -> None:
+    body = _ERRORS[status]
+    headers = [(b"content-type", b"text/plain; charset=utf-8"),
+               (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await _send(send, status, headers, b"" if head else body)
+
+
+class FeedServer:
+    """ASGI 3 app serving the files under *root*, plus exact-path dynamic *extra_routes*."""
+
+    max_cached_file_size = 2 * 1024 * 1024  # larger files are streamed, never cached
+    max_cache_entries = 4096
+    max_cache_bytes = 128 * 1024 * 1024
+
+    def __init__(self, root: Path, cache_control: str = "public, max-age=60",
+                 extra_routes: Mapping[str, Route] | None = None) -> None:
+        # Everything is resolved once so the per-request work is a string concat and a stat.
+        self._root = os.path.realpath(root)
+        self._prefix = self._root.rstrip(os.sep) + os.sep
+        self._cache_control = cache_control.encode("latin-1")
+        self._extra = dict(extra_routes or {})
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[_Entry | None]] = {}
+        self._bytes = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            try:
+                await self._http(scope, send)
+            except Exception:
+                logger.exception("error serving %r", scope.get("path"))
+                # Fails harmlessly if the response had already started; the server then
+                # closes the connection, which is the best that can be done mid-body.
+                with contextlib.suppress(Exception):
+                    await _error(send, 500, scope.get("method") == "HEAD")
+        elif kind == "lifespan":
+            # uvicorn runs us with lifespan="off", but another server may still send these.
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif kind == "websocket":
+            await send({"type": "websocket.close"})
+
+    async def _http(self, scope: Scope, send: Send) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        head = method == "HEAD"
+        if len(path) > MAX_PATH:
+            return await _error(send, 414, head)
+        if not head and method != "GET":
+            return await _error(send, 405, head, [(b"allow", b"GET, HEAD")])
+        route = self._extra.get(path)
+        if route is not None:
+            status, ctype, body = route()
+            headers = [(b"content-type", ctype.encode("latin-1")),
+                       (b"content-length", str(len(body)).encode()),
+                       (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+            return await _send(send, status, headers, b"" if head else body)
+        if _bad_path(path):
+            return await _error(send, 404, head)
+        await self._file(path, head, scope["headers"], send)
+
+    async def _file(self, path: str, head: bool, req: list[tuple[bytes, bytes]],
+                    send: Send) -> None:
+        rel = path[1:]
+        if not rel or rel.endswith("/"):
+            rel += "index.html"
+        fs_path = self._prefix + rel
+        try:
+            st = os.stat(fs_path)
+        except (OSError, ValueError):
+            self._forget(path)
+            return await _error(send, 404, head)
+        entry = self._cache.get(path)
+        if entry is not None and entry.key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+            self._cache.move_to_end(path)
+        elif not stat.S_ISREG(st.st_mode):  # directories, and FIFOs whose open would block
+            return await _error(send, 404, head)
+        elif st.st_size > self.max_cached_file_size:
+            self._forget(path)
+            return await self._stream(fs_path, head, req, send)
+        else:
+            entry = await self._load(path, fs_path)
+            if entry is None:
+                return await _error(send, 404, head)
+        status, headers, body = self._choose(entry, req)
+        await _send(send, status, headers, b"" if head else body)
+
+    def _choose(self, entry: _Entry, req: list[tuple[bytes, bytes]]) -> Response:
+        """Pick the representation and apply conditionals, returning a prebuilt response."""
+        inm = ims = ae = None
+        for name, value in req:
+            if name == b"if-none-match":
+                inm = value
+            elif name == b"if-modified-since":
+                ims = value
+            elif name == b"accept-encoding":
+                ae = value
+        gz = entry.gzipped
+        chosen = gz if gz is not None and ae is not None and _accepts_gzip(ae) else entry.plain
+        if inm is not None:
+            # Either variant's tag proves the client holds current content; answer with the
+            # tag it matched so a cache updates the right stored response.
+            for variant in (chosen, entry.plain, gz):
+                if variant is not None and _etag_in(inm, variant.etag):
+                    return variant.not_modified
+        elif ims is not None and (ims == entry.last_modified or (
+                (since := _http_date(ims)) is not None and entry.mtime <= since)):
+            return chosen.not_modified
+        return chosen.ok
+
+    async def _load(self, path: str, fs_path: str) -> _Entry | None:
+        # One build per path at a time: when a popular file changes, the burst of requests
+        # that notices it shares a single read + gzip instead of queueing one each.
+        pending = self._pending.get(path)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self._build, fs_path))
+            self._pending[path] = pending
+            pending.add_done_callback(lambda fut: self._loaded(path, fut))
+        return await asyncio.shield(pending)
+
+    def _loaded(self, path: str, fut: asyncio.Future[_Entry | None]) -> None:
+        self._pending.pop(path, None)
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        entry = fut.result()
+        self._forget(path)
+        if entry is None:
+            return
+        self._cache[path] = entry
+        self._bytes += entry.weight
+        while len(self._cache) > self.max_cache_entries or self._bytes > self.max_cache_bytes:
+            self._bytes -= self._cache.popitem(last=False)[1].weight
+
+    def _forget(self, path: str) -> None:
+        old = self._cache.pop(path, None)
+        if old is not None:
+            self._bytes -= old.weight
+
+    def _inside(self, fs_path: str) -> str | None:
+        """The real path of *fs_path* if it stays inside the root, else None."""
+        real = os.path.realpath(fs_path)
+        return real if real.startswith(self._prefix) else None
+
+    def _build(self, fs_path: str) -> _Entry | None:
+        """Read one file version and precompute its responses (runs in a worker thread)."""
+        real = self._inside(fs_path)
+        if real is None:
+            return None
+        try:
+            with _open(real) as handle:
+                st = os.fstat(handle.fileno())  # describes exactly the bytes we read
+                if not stat.S_ISREG(st.st_mode):
+                    return None
+                body = handle.read()
+        except OSError:  # vanished, replaced by a directory, unreadable: all just "not here"
+            return None
+        tag = hashlib.blake2b(body, digest_size=8).hexdigest()
+        gz = None
+        name = os.path.basename(fs_path)  # the URL's name decides the type, not a link target
+        if len(body) >= MIN_GZIP and _compressible(content_type(name)):
+            gz = gzip.compress(body, compresslevel=6, mtime=0)
+            gz = gz if len(gz) < len(body) else None
+        return _make_entry(st, name, tag, body, self._cache_control, gz)
+
+    async def _stream(self, fs_path: str, head: bool, req: list[tuple[bytes, bytes]],
+                      send: Send) -> None:
+        """Serve a file too big to cache, straight from disk, without gzip."""
+        real = self._inside(fs_path)
+        handle = None
+        if real is not None:
+            with contextlib.suppress(OSError):
+                handle = _open(real)
+        if handle is None:
+            return await _error(send, 404, head)
+        with handle:
+            st = os.fstat(handle.fileno())
+            # Hashing megabytes per version would stall; since files are only ever replaced,
+            # never rewritten in place, the identity names the content just as well.
+            tag = hashlib.blake2b(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+                                  .encode(), digest_size=8).hexdigest()
+            entry = _make_entry(st, os.path.basename(fs_path), tag, None, self._cache_control)
+            status, headers, _ = self._choose(entry, req)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            more = not head and status == 200
+            while more:
+                chunk = await asyncio.to_thread(handle.read, CHUNK)
+                more = len(chunk) == CHUNK
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if head or status != 200:
+                await send({"type": "http.response.body", "body": b""})
+
+
+def make_config(
+    app: FeedServer, host: str, port: int, log_level: str = "warning"
+) -> uvicorn.Config:
+    """A uvicorn Config using the fastest available parser and loop, with no extras."""
+    fast_http = importlib.util.find_spec("httptools") is not None
+    fast_loop = importlib.util.find_spec("uvloop") is not None
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level,
+        http="httptools" if fast_http else "h11", loop="uvloop" if fast_loop else "asyncio",
+        lifespan="off", access_log=False, server_header=False,
+    )
