@@ -14,13 +14,16 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment, PackageLoader, select_autoescape
+from lxml import etree
 
 from feeder import __version__
 from feeder.article import Article
 from feeder.config import Config
+from feeder.sources import Source, describe
 from feeder.text import xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 _TEMPLATES = Environment(
@@ -33,29 +36,67 @@ _TEMPLATES = Environment(
 
 @dataclass(frozen=True)
 class Channel:
-    """One set of feeds: the aggregate at the root, later one per source or tag."""
+    """One set of feeds: the aggregate at the root, or one source's under its folder."""
 
     title: str
     description: str
     prefix: str = ""  # folder under the output root, "" or ending in "/"
+    language: str | None = None
+    link: str | None = None  # the publisher's own site, shown on the index page
+
+    @classmethod
+    def aggregate(cls, config: Config) -> Channel:
+        return cls(config.site_title, config.site_description)
+
+    @classmethod
+    def of(cls, source: Source) -> Channel:
+        return cls(source.title, source.description, source.prefix, source.language,
+                   source.link)
 
 
-def render_feeds(articles: Sequence[Article], config: Config,
-                 channel: Channel | None = None) -> dict[str, bytes]:
+@dataclass(frozen=True)
+class SourceSummary:
+    """A line of the index page's list of sources."""
+
+    source: Source
+    entries: int
+    latest: Article | None
+
+
+def render_feeds(articles: Sequence[Article], config: Config, channel: Channel | None = None,
+                 sources: Sequence[SourceSummary] = ()) -> dict[str, bytes]:
     """The feeds and index page for *articles* (already newest first), by file name."""
-    channel = channel or Channel(config.site_title, config.site_description)
+    channel = channel or Channel.aggregate(config)
     feeds = {
         "rss.xml": _feedgen(articles, config, channel, "rss.xml").rss_str(pretty=True),
         "atom.xml": _feedgen(articles, config, channel, "atom.xml").atom_str(pretty=True),
         "feed.json": _json_feed(articles, config, channel),
-        "index.html": _page("index.html.j2", config, channel=channel, articles=articles),
+        "index.html": _page("index.html.j2", config, channel=channel, articles=articles,
+                            sources=sources),
     }
     return {channel.prefix + name: data for name, data in feeds.items()}
 
 
 def render_article(article: Article, config: Config) -> bytes:
     return _page("article.html.j2", config, article=article,
-                 channel=Channel(config.site_title, config.site_description))
+                 channel=Channel.aggregate(config), source=describe(article.source, config))
+
+
+def render_opml(sources: Sequence[Source], config: Config) -> bytes:
+    """OPML 2.0 listing the aggregate feed and every source's, for a one-step import."""
+    opml = etree.Element("opml", version="2.0")
+    head = etree.SubElement(opml, "head")
+    etree.SubElement(head, "title").text = xml_safe(config.site_title)
+    etree.SubElement(head, "ownerId").text = config.site_base_url
+    body = etree.SubElement(opml, "body")
+    for channel in [Channel.aggregate(config), *(Channel.of(s) for s in sources)]:
+        etree.SubElement(body, "outline", type="rss", text=xml_safe(channel.title),
+                         title=xml_safe(channel.title),
+                         xmlUrl=config.url(channel.prefix + "rss.xml"),
+                         htmlUrl=config.url(channel.prefix),
+                         language=channel.language or config.site_language)
+    return bytes(etree.tostring(opml, xml_declaration=True, encoding="UTF-8",
+                                pretty_print=True))
 
 
 def article_path(article: Article) -> str:
@@ -77,7 +118,7 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel,
     fg.title(xml_safe(channel.title))
     fg.subtitle(xml_safe(channel.description))
     fg.author({"name": xml_safe(config.site_title)})
-    fg.language(config.site_language)
+    fg.language(channel.language or config.site_language)
     fg.generator("feeder", __version__)
     fg.link(href=config.url(channel.prefix + name), rel="self", type=FEEDS[name])
     # RSS takes its channel <link> from the last link given: the site, not the feed.
@@ -113,7 +154,7 @@ def _json_feed(articles: Sequence[Article], config: Config, channel: Channel) ->
         "home_page_url": config.url(channel.prefix),
         "feed_url": config.url(channel.prefix + "feed.json"),
         "description": channel.description,
-        "language": config.site_language,
+        "language": channel.language or config.site_language,
         "authors": [{"name": config.site_title}],
         "items": [_json_item(a, config) for a in articles],
     }

@@ -96,6 +96,9 @@ def _setup_logging(config: Config, verbose: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # APScheduler logs every job run at INFO; feeder logs what each run did instead.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:

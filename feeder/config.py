@@ -42,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL of the output folder."),
     Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
     Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
+    Setting("on_delete", "retract", "What deleting a file does to its entries: \"retract\" "
+            "or \"keep\"."),
     Setting("parse.future_tolerance_hours", 36, "How far ahead of a file's arrival an inferred "
             "date may lie.", int, 0),
     Setting("parse.max_file_bytes", 10_000_000, "Files larger than this are rejected unread.",
@@ -59,12 +61,14 @@ SETTINGS: tuple[Setting, ...] = (
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ON_DELETE = ("retract", "keep")
 
 
 @dataclass(frozen=True)
 class Config:
     drop_dir: Path
     output_dir: Path
+    on_delete: str
     state_dir: Path
     rejected_dir: Path
     site_title: str
@@ -83,6 +87,15 @@ class Config:
     service_polling: bool
     service_log_level: str
     authors: Mapping[str, str] = field(default_factory=dict)
+    # Per-source feed metadata, by source key (e.g. "kota-semarang.kpu.go.id").
+    sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Per drop-subfolder settings ("source", "on_delete"), by folder name.
+    folders: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def on_delete_for(self, relative: str) -> str:
+        """``keep`` or ``retract`` for a file at *relative* (POSIX) in the drop folder."""
+        folder = relative.split("/", 1)[0] if "/" in relative else ""
+        return self.folders.get(folder, {}).get("on_delete", self.on_delete)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -116,7 +129,7 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             raise ConfigError("(file)", f"not valid TOML: {exc}", where) from None
         base = Path(path).resolve().parent
     values = _flatten(raw, where)
-    authors = values.pop("authors", {})
+    tables = {name: values.pop(name, {}) for name in TABLES}
     unknown = sorted(set(values) - set(_BY_KEY))
     if unknown:
         raise ConfigError(unknown[0], "unknown setting", where)
@@ -129,23 +142,49 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             # Command-line paths are relative to where the command runs, like any CLI's.
             origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
             checked[s.attr] = (origin / checked[s.attr]).resolve()
-    return Config(**checked, authors=authors)
+    return Config(**checked, **tables)
 
 
 def _flatten(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "authors":
-            if not isinstance(value, dict) or not all(
-                isinstance(v, str) for v in value.values()
-            ):
-                raise ConfigError("authors", "must be a table of initials = \"Name\"", where)
-            out["authors"] = {k.lower(): v for k, v in value.items()}
+        if key in TABLES:
+            out[key] = _table(key, value, where)
         elif isinstance(value, dict):
             out.update({f"{key}.{k}": v for k, v in value.items()})
         else:
             out[key] = value
     return out
+
+
+# Free-form tables: name → the keys each entry may have (None: the entry is a plain string).
+TABLES: dict[str, frozenset[str] | None] = {
+    "authors": None,
+    "sources": frozenset({"title", "description", "link", "language"}),
+    "folders": frozenset({"source", "on_delete"}),
+}
+
+
+def _table(name: str, value: Any, where: str | None) -> dict[str, Any]:
+    allowed = TABLES[name]
+    if not isinstance(value, dict):
+        raise ConfigError(name, "must be a table", where)
+    if allowed is None:
+        if not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(name, 'must be a table of initials = "Name"', where)
+        return {k.lower(): v for k, v in value.items()}
+    for entry, fields in value.items():
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{name}.{entry}", "must be a table", where)
+        for field_name, field_value in fields.items():
+            key = f"{name}.{entry}.{field_name}"
+            if field_name not in allowed:
+                raise ConfigError(key, "unknown setting", where)
+            if not isinstance(field_value, str):
+                raise ConfigError(key, f"must be str, got {field_value!r}", where)
+            if field_name == "on_delete":
+                _check_meaning("on_delete", field_value, where, key)
+    return {k.lower() if name == "sources" else k: dict(v) for k, v in value.items()}
 
 
 def _check(setting: Setting, value: Any, where: str | None) -> Any:
@@ -163,7 +202,9 @@ def _check(setting: Setting, value: Any, where: str | None) -> Any:
     return _check_meaning(key, value, where)
 
 
-def _check_meaning(key: str, value: Any, where: str | None) -> Any:
+def _check_meaning(key: str, value: Any, where: str | None, name: str | None = None) -> Any:
+    if key == "on_delete" and value not in ON_DELETE:
+        raise ConfigError(name or key, f"must be one of {', '.join(ON_DELETE)}", where)
     if key == "site.timezone":
         try:
             ZoneInfo(value)

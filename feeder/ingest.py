@@ -10,7 +10,8 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -104,21 +105,30 @@ class Ingestor:
             return self._reject(path, relative, known, exc.reason, exc.line)
         for problem in parsed.problems:
             log.warning("%s", problem)
-        changes = self.store.put_file(record, parsed.articles, modified)
+        forced = self._folder(relative).get("source")
+        articles = [replace(a, source=forced) for a in parsed.articles] if forced else (
+            parsed.articles)
+        changes = self.store.put_file(record, articles, modified, keep=self._keeps(relative))
         log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)", relative,
                  len(parsed.articles), changes.added, changes.updated, changes.removed,
                  len(parsed.problems))
         return changes
 
     def _context(self, relative: str, received: datetime) -> Context:
-        folder = Path(relative).parts[0] if len(Path(relative).parts) > 1 else "local"
+        folder = relative.split("/", 1)[0] if "/" in relative else "local"
         return Context(path=relative, received=received, source=folder,
                        tolerance=timedelta(hours=self.config.parse_future_tolerance_hours))
+
+    def _folder(self, relative: str) -> Mapping[str, str]:
+        return self.config.folders.get(relative.split("/", 1)[0], {}) if "/" in relative else {}
+
+    def _keeps(self, relative: str) -> bool:
+        return self.config.on_delete_for(relative) == "keep"
 
     def _forget(self, relative: str) -> Changes:
         if self.store.file(relative) is None:
             return Changes()
-        changes = self.store.remove_file(relative)
+        changes = self.store.remove_file(relative, keep=self._keeps(relative))
         log.info("%s: deleted, %d entr(y/ies) retracted", relative, changes.removed)
         return changes
 
@@ -134,7 +144,8 @@ class Ingestor:
                         "the file and drop it into the folder again.\n", encoding="utf-8")
         self.store.add_rejection(relative, reason, now)
         log.error("rejected %s: %s (moved to %s)", where, reason, destination)
-        return self.store.remove_file(relative) if known else Changes()
+        return self.store.remove_file(relative, keep=self._keeps(relative)) if known else (
+            Changes())
 
     def _rejected_name(self, relative: str) -> Path:
         target = self.config.rejected_dir / relative

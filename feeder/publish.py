@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeder import __version__, output
-from feeder.builder import render_article, render_feeds
+from feeder.builder import (
+    CHANNEL_FILES,
+    Channel,
+    SourceSummary,
+    render_article,
+    render_feeds,
+    render_opml,
+)
 from feeder.config import Config
 from feeder.errors import BuildError
+from feeder.sources import describe
 from feeder.store import Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +34,29 @@ class BuildReport:
     skipped: bool = False
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # sources whose feeds were rendered
     seconds: float = 0.0
+
+
+def _render_channels(store: Store, config: Config,
+                     report: BuildReport) -> tuple[dict[str, bytes], list[str]]:
+    """The aggregate's files, and those of the sources that changed (or files to delete)."""
+    counts = store.sources()
+    known = [describe(key, config) for key in counts]
+    summaries = [SourceSummary(s, counts[s.key], next(iter(store.latest(1, s.key)), None))
+                 for s in known]
+    files = render_feeds(store.latest(config.feed_max_entries), config, sources=summaries)
+    files["feeds.opml"] = render_opml(known, config)
+    gone: list[str] = []
+    for key in store.dirty_sources():
+        report.sources.append(key)
+        source = describe(key, config)
+        if key in counts:
+            files.update(render_feeds(store.latest(config.feed_max_entries, key), config,
+                                      Channel.of(source)))
+        else:
+            gone += [source.prefix + name for name in CHANNEL_FILES]
+    return files, gone
 
 
 def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
@@ -46,15 +76,15 @@ def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
     if str(generation) == store.meta("built_generation"):
         return BuildReport(skipped=True, seconds=time.perf_counter() - started)
     report = BuildReport()
-    files = render_feeds(store.latest(config.feed_max_entries), config)
+    files, gone = _render_channels(store, config, report)
     pending = store.pending_pages()
     for slug, article in pending:
         if article is not None:
             files[f"articles/{slug}.html"] = render_article(article, config)
+        else:
+            gone.append(f"articles/{slug}.html")
     try:
-        for slug, article in pending:
-            if article is None and output.remove(config.output_dir, f"articles/{slug}.html"):
-                report.deleted.append(f"articles/{slug}.html")
+        report.deleted = [name for name in gone if output.remove(config.output_dir, name)]
         # Pages first, feeds last: a reader never meets a link to a page not yet written.
         for name in sorted(files, key=lambda n: not n.startswith("articles/")):
             if output.write_if_changed(config.output_dir, name, files[name]):
@@ -62,7 +92,7 @@ def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
     except OSError as exc:
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
-    store.mark_built(generation, [slug for slug, _ in pending])
+    store.mark_built(generation, [slug for slug, _ in pending], report.sources)
     report.seconds = time.perf_counter() - started
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))
@@ -73,5 +103,6 @@ def _render_fingerprint(config: Config) -> str:
     """What, besides the articles, shapes the output; a change re-renders every page."""
     parts = (__version__, config.site_title, config.site_description, config.site_language,
              config.site_base_url, config.feed_max_entries, sorted(config.authors.items()),
+             sorted((k, sorted(v.items())) for k, v in config.sources.items()),
              str(Path(config.output_dir)))
     return hashlib.sha256(repr(parts).encode()).hexdigest()

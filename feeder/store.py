@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS entries (
     draft INTEGER NOT NULL, fingerprint TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_time ON entries (published_ts DESC, key);
+CREATE INDEX IF NOT EXISTS entries_by_source ON entries (source, published_ts DESC, key);
+CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, entries INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dirty_sources (source TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS carriers (
     key TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (path, key)
 );
@@ -116,11 +119,12 @@ class Store:
                        (record.size, record.mtime_ns, record.path))
 
     def put_file(self, record: FileRecord, articles: Sequence[Article],
-                 edited_at: datetime) -> Changes:
+                 edited_at: datetime, *, keep: bool = False) -> Changes:
         """Make *articles* exactly what *record*'s file carries; return what changed.
 
         An article already stored keeps its ``published``; if what readers see changed, its
-        ``updated`` becomes *edited_at* (the file's mtime).
+        ``updated`` becomes *edited_at* (the file's mtime). Articles the file no longer
+        carries are retracted unless another file carries them or *keep* is set.
         """
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
@@ -136,17 +140,17 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO carriers VALUES (?, ?)",
                            (article.key, record.path))
             gone = old_keys - {a.key for a in articles}
-            removed = self._drop_carriers(db, record.path, gone)
+            removed = self._drop_carriers(db, record.path, gone, keep)
             changes = Changes(added, updated, removed)
             if changes:
                 self._bump(db)
             return changes
 
-    def remove_file(self, path: str) -> Changes:
-        """Forget a deleted file; retract the entries no other file carries."""
+    def remove_file(self, path: str, *, keep: bool = False) -> Changes:
+        """Forget a deleted file; retract the entries no other file carries, unless *keep*."""
         with self._transaction() as db:
             keys = {k for (k,) in db.execute("SELECT key FROM carriers WHERE path = ?", (path,))}
-            removed = self._drop_carriers(db, path, keys)
+            removed = self._drop_carriers(db, path, keys, keep)
             db.execute("DELETE FROM files WHERE path = ?", (path,))
             if removed:
                 self._bump(db)
@@ -174,6 +178,16 @@ class Store:
                 f"SELECT data FROM entries WHERE {where} "
                 "ORDER BY published_ts DESC, key LIMIT ?", (*args, limit))
             return [Article.from_dict(json.loads(data)) for (data,) in rows]
+
+    def sources(self) -> dict[str, int]:
+        """Every source with its number of entries."""
+        with self._lock:
+            return dict(self._db.execute("SELECT source, entries FROM sources ORDER BY source"))
+
+    def dirty_sources(self) -> list[str]:
+        """Sources whose feeds changed since the last build."""
+        with self._lock:
+            return [s for (s,) in self._db.execute("SELECT source FROM dirty_sources")]
 
     def get(self, key: str) -> Article | None:
         with self._lock:
@@ -207,9 +221,10 @@ class Store:
                 "ON e.key = p.key AND e.draft = 0"))
         return [(slug, Article.from_dict(json.loads(d)) if d else None) for slug, d in rows]
 
-    def mark_built(self, generation: int, slugs: Sequence[str]) -> None:
+    def mark_built(self, generation: int, slugs: Sequence[str], sources: Sequence[str]) -> None:
         with self._transaction() as db:
             db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
+            db.executemany("DELETE FROM dirty_sources WHERE source = ?", [(s,) for s in sources])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_generation', ?)",
                        (str(generation),))
 
@@ -217,6 +232,7 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO pending_pages SELECT json_extract(data, "
                        "'$.slug'), key FROM entries")
+            db.execute("INSERT OR IGNORE INTO dirty_sources SELECT source FROM sources")
             self._bump(db)
 
     # Internals -----------------------------------------------------------------------
@@ -232,25 +248,41 @@ class Store:
                               updated=max(edited_at, old.updated, old.published))
             if old.slug != article.slug:
                 db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (old.slug,))
+            if old.source != article.source:
+                self._count(db, old.source, -1)
+                self._count(db, article.source, +1)
+        else:
+            self._count(db, article.source, +1)
         db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", (
             article.key, article.source, article.published.timestamp(), int(article.draft),
             article.fingerprint, json.dumps(article.to_dict(), ensure_ascii=False)))
         db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)",
                    (article.slug, article.key))
+        db.execute("INSERT OR IGNORE INTO dirty_sources VALUES (?)", (article.source,))
         return "updated" if row else "added"
 
-    def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str]) -> int:
+    def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
+                       keep: bool) -> int:
         removed = 0
         for key in keys:
             db.execute("DELETE FROM carriers WHERE path = ? AND key = ?", (path, key))
-            if db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1", (key,)).fetchone():
+            if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
+                                  (key,)).fetchone():
                 continue
             row = db.execute("DELETE FROM entries WHERE key = ? RETURNING json_extract(data, "
-                             "'$.slug')", (key,)).fetchone()
+                             "'$.slug'), source", (key,)).fetchone()
             if row:
                 db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (row[0],))
+                self._count(db, row[1], -1)
                 removed += 1
         return removed
+
+    def _count(self, db: sqlite3.Connection, source: str, delta: int) -> None:
+        """Keep per-source counts, so listing sources never scans the archive."""
+        db.execute("INSERT INTO sources VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET "
+                   "entries = entries + excluded.entries", (source, delta))
+        db.execute("DELETE FROM sources WHERE source = ? AND entries <= 0", (source,))
+        db.execute("INSERT OR IGNORE INTO dirty_sources VALUES (?)", (source,))
 
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "

@@ -6,6 +6,7 @@ import json
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 from lxml import etree
@@ -33,7 +34,7 @@ def check_rss(path: Path, base_url: str) -> list[etree._Element]:
     guids = [i.findtext("guid") for i in items]
     assert len(set(guids)) == len(guids)
     for item in items:
-        assert item.findtext("title") and item.findtext("link", "").startswith(base_url)
+        assert item.findtext("title") and _same_site(item.findtext("link", ""), base_url)
         assert item.find("guid").get("isPermaLink") == "false"  # type: ignore[union-attr]
         assert parsedate_to_datetime(item.findtext("pubDate", "")).tzinfo is not None
     return items
@@ -58,8 +59,14 @@ def check_atom(path: Path, base_url: str) -> list[etree._Element]:
         for stamp in ("updated", "published"):
             value = datetime.fromisoformat(entry.findtext(ATOM + stamp, ""))
             assert value.tzinfo is not None
-        assert entry.find(ATOM + "link").get("href", "").startswith(base_url)  # type: ignore[union-attr]
+        assert _same_site(entry.find(ATOM + "link").get("href", ""), base_url)  # type: ignore[union-attr]
     return entries
+
+
+def _same_site(url: str, base_url: str) -> bool:
+    """An absolute URL on the site the feed is published on."""
+    parts, base = urlsplit(url), urlsplit(base_url)
+    return (parts.scheme, parts.netloc) == (base.scheme, base.netloc) and bool(parts.path)
 
 
 def read_json_feed(path: Path) -> dict[str, Any]:

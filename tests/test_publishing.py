@@ -250,7 +250,7 @@ def test_index_lists_articles_and_advertises_feeds(store: Store, config: Config)
         "application/atom+xml": config.site_base_url + "atom.xml",
         "application/feed+json": config.site_base_url + "feed.json",
     }
-    links = page.xpath("//li/a/@href")
+    links = page.xpath("//ul[@class='articles']/li/a/@href")
     assert len(links) == 12
     assert all(local_file(config.output_dir, config.site_base_url, u).is_file() for u in links)
 

@@ -35,7 +35,7 @@ def parse_markdown(text: str, ctx: Context) -> Parsed:
                          "with a `# heading`")
     published = _when(meta.get("date"), ctx, "date", parsed) or ctx.received
     updated = _when(meta.get("updated"), ctx, "updated", parsed) or published
-    source = slugify(_text(meta, "source", ctx) or "", 100) or ctx.source
+    source = (_text(meta, "source", ctx) or "").lower() or ctx.source
     key = _key(meta, ctx, source, title, published if "date" in meta else None)
     content = nh3.clean(_MARKDOWN.render(body))
     plain = nh3.clean(content, tags=set())
