@@ -36,6 +36,8 @@ class Article:
     tags: tuple[str, ...] = ()
     line: int | None = None
     draft: bool = False
+    # The date was written in full (not inferred), so a future one is an embargo.
+    scheduled: bool = False
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):

@@ -146,6 +146,8 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         print(f"entries: {store.count()}; files: {len(store.files())}")
         built = store.meta("built_generation")
         print(f"last build: generation {built or 'never'} of {store.generation()}")
+        for article in store.scheduled(datetime.now(config.tz)):
+            print(f"scheduled {article.published.isoformat()}: {article.title}")
         for path, reason, at in store.rejections():
             print(f"rejected {at}: {path}: {reason}")
     finally:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from feeder import __version__, output
@@ -38,34 +40,37 @@ class BuildReport:
     seconds: float = 0.0
 
 
-def _render_channels(store: Store, config: Config,
+def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterable[str],
                      report: BuildReport) -> tuple[dict[str, bytes], list[str]]:
     """The aggregate's files, and those of the sources that changed (or files to delete)."""
     counts = store.sources()
     known = [describe(key, config) for key in counts]
-    summaries = [SourceSummary(s, counts[s.key], next(iter(store.latest(1, s.key)), None))
+    summaries = [SourceSummary(s, counts[s.key], next(iter(store.latest(1, now, s.key)), None))
                  for s in known]
-    files = render_feeds(store.latest(config.feed_max_entries), config, sources=summaries)
+    files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries)
     files["feeds.opml"] = render_opml(known, config)
     gone: list[str] = []
-    for key in store.dirty_sources():
+    for key in sorted(set(dirty)):
         report.sources.append(key)
         source = describe(key, config)
         if key in counts:
-            files.update(render_feeds(store.latest(config.feed_max_entries, key), config,
+            files.update(render_feeds(store.latest(config.feed_max_entries, now, key), config,
                                       Channel.of(source)))
         else:
             gone += [source.prefix + name for name in CHANNEL_FILES]
     return files, gone
 
 
-def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
-    """Bring the output folder up to date with the store; raise BuildError on failure.
+def build(store: Store, config: Config, *, now: datetime | None = None,
+          force: bool = False) -> BuildReport:
+    """Bring the output folder up to date with the store as of *now*; raise BuildError.
 
     When it fails, files already replaced are complete new versions and the rest are the
-    previous ones; the same changes are retried by the next build.
+    previous ones; the same changes are retried by the next build. Embargoed entries whose
+    time has come since the last build are published now.
     """
     started = time.perf_counter()
+    now = now or datetime.now(config.tz)
     look = _render_fingerprint(config)
     # A lost output folder (or a changed look) needs every page again, not just new ones.
     missing = not (config.output_dir / "index.html").exists()
@@ -73,11 +78,16 @@ def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
         store.mark_all_pages_pending()
         store.set_meta("render_fingerprint", look)
     generation = store.generation()
-    if str(generation) == store.meta("built_generation"):
+    last = store.meta("built_at")
+    released = store.released(datetime.fromisoformat(last) if last else None, now)
+    if str(generation) == store.meta("built_generation") and not released:
         return BuildReport(skipped=True, seconds=time.perf_counter() - started)
+    for due in released:
+        log.info("publishing scheduled article %r (due %s)", due.title, due.published.isoformat())
     report = BuildReport()
-    files, gone = _render_channels(store, config, report)
-    pending = store.pending_pages()
+    dirty = [*store.dirty_sources(), *(a.source for a in released)]
+    files, gone = _render_channels(store, config, now, dirty, report)
+    pending = store.pending_pages(now)
     for slug, article in pending:
         if article is not None:
             files[f"articles/{slug}.html"] = render_article(article, config)
@@ -92,7 +102,7 @@ def build(store: Store, config: Config, *, force: bool = False) -> BuildReport:
     except OSError as exc:
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
-    store.mark_built(generation, [slug for slug, _ in pending], report.sources)
+    store.mark_built(generation, [slug for slug, _ in pending], report.sources, now)
     report.seconds = time.perf_counter() - started
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))

@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -32,13 +32,15 @@ from feeder.watcher import Watcher
 
 log = logging.getLogger(__name__)
 JOB = "cycle"
+RELEASE = "release"
 
 
 class Service:
     """The running publisher: owns the store, the watcher and the scheduler."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        self.clock = clock or (lambda: datetime.now(config.tz))
         self.store = Store(config.store_path)
         self.ingestor = Ingestor(self.store, config)
         self.watcher = Watcher(config.drop_dir, self.enqueue,
@@ -53,11 +55,13 @@ class Service:
         self._running = False
         self._last_scan = float("-inf")
         self.last_build: datetime | None = None
+        self.next_release: datetime | None = None
         self.builds = 0
 
     def start(self) -> None:
         self.config.drop_dir.mkdir(parents=True, exist_ok=True)
-        self.scheduler.add_job(self._cycle, "interval", id=JOB, next_run_time=self._now(),
+        self.scheduler.add_job(self.cycle, "interval", id=JOB,
+                               next_run_time=datetime.now(self.config.tz),
                                seconds=self.config.service_rebuild_interval)
         # Watch before the first scan, so nothing changing during the scan is missed.
         self.watcher.start()
@@ -77,7 +81,7 @@ class Service:
             self._dirty = True
             if self._running:
                 return
-        self.scheduler.modify_job(JOB, next_run_time=self._now())
+        self.scheduler.modify_job(JOB, next_run_time=datetime.now(self.config.tz))
 
     def health(self) -> tuple[int, str, bytes]:
         body = {"status": "ok" if self.last_build else "starting",
@@ -85,7 +89,8 @@ class Service:
                 "builds": self.builds}
         return (200 if self.last_build else 503), "application/json", json.dumps(body).encode()
 
-    def _cycle(self) -> None:
+    def cycle(self) -> None:
+        """Ingest what arrived, rebuild, and repeat while more arrived meanwhile."""
         with self._lock:
             self._running = True
         try:
@@ -111,17 +116,31 @@ class Service:
             self.ingestor.scan()
 
     def _build(self) -> None:
+        now = self.clock()
         try:
-            report = publish.build(self.store, self.config)
+            report = publish.build(self.store, self.config, now=now)
         except BuildError as exc:
             log.error("%s", exc)
             return
-        self.last_build = self._now()
+        self.last_build = now
         if not report.skipped:
             self.builds += 1
+        self._schedule_release(now)
 
-    def _now(self) -> datetime:
-        return datetime.now(self.config.tz)
+    def _schedule_release(self, now: datetime) -> None:
+        """Wake up when the next embargoed article is due; no file event will announce it."""
+        upcoming = self.store.scheduled(now, limit=1)
+        due = upcoming[0].published if upcoming else None
+        if due == self.next_release:
+            return
+        self.next_release = due
+        if due is None:
+            if self.scheduler.get_job(RELEASE):
+                self.scheduler.remove_job(RELEASE)
+            return
+        log.info("next scheduled article %r is due %s", upcoming[0].title, due.isoformat())
+        self.scheduler.add_job(self.enqueue, "date", run_date=due, args=[()], id=RELEASE,
+                               replace_existing=True)
 
 
 def serve_forever(config: Config) -> int:

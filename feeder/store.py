@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from feeder.article import Article
 
 log = logging.getLogger(__name__)
 
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -29,8 +31,10 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY, source TEXT NOT NULL, published_ts REAL NOT NULL,
-    draft INTEGER NOT NULL, fingerprint TEXT NOT NULL, data TEXT NOT NULL
+    visible_ts REAL NOT NULL, draft INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    data TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS entries_by_visibility ON entries (visible_ts);
 CREATE INDEX IF NOT EXISTS entries_by_time ON entries (published_ts DESC, key);
 CREATE INDEX IF NOT EXISTS entries_by_source ON entries (source, published_ts DESC, key);
 CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, entries INTEGER NOT NULL);
@@ -77,11 +81,39 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            # The drop folder is the source of truth: start afresh and let a scan refill.
+            aside = path.with_name(f"{path.name}.broken-{int(time.time())}")
+            log.warning("store %s is unusable (%s); moved to %s, rebuilding from the drop "
+                        "folder", path, exc, aside.name)
+            for suffix in ("", "-wal", "-shm"):
+                broken = Path(f"{path}{suffix}")
+                if broken.exists():
+                    broken.replace(f"{aside}{suffix}")
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables and version != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"schema version {version}, expected "
+                                            f"{SCHEMA_VERSION}")
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            (check,) = db.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(check)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         with self._lock:
@@ -168,15 +200,37 @@ class Store:
 
     # Entries -------------------------------------------------------------------------
 
-    def latest(self, limit: int, source: str | None = None) -> list[Article]:
-        """The newest *limit* published entries, newest first; cost independent of archive."""
-        where, args = "draft = 0", []
+    def latest(self, limit: int, now: datetime, source: str | None = None) -> list[Article]:
+        """The newest *limit* entries visible at *now*, newest first.
+
+        Drafts and embargoed entries are left out. The cost does not grow with the archive:
+        the walk down the time index stops after *limit* rows (plus the few embargoed).
+        """
+        where = "draft = 0 AND visible_ts <= ?"
+        args: list[object] = [now.timestamp()]
         if source is not None:
-            where, args = where + " AND source = ?", [source]
+            where, args = where + " AND source = ?", [*args, source]
         with self._lock:
             rows = self._db.execute(
                 f"SELECT data FROM entries WHERE {where} "
                 "ORDER BY published_ts DESC, key LIMIT ?", (*args, limit))
+            return [Article.from_dict(json.loads(data)) for (data,) in rows]
+
+    def released(self, since: datetime | None, until: datetime) -> list[Article]:
+        """Embargoed entries whose time came in (*since*, *until*]."""
+        low = since.timestamp() if since else 0.0
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? AND "
+                "visible_ts <= ? ORDER BY visible_ts", (low, until.timestamp()))
+            return [Article.from_dict(json.loads(data)) for (data,) in rows]
+
+    def scheduled(self, now: datetime, limit: int = -1) -> list[Article]:
+        """Entries waiting for their publication time, soonest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? "
+                "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit))
             return [Article.from_dict(json.loads(data)) for (data,) in rows]
 
     def sources(self) -> dict[str, int]:
@@ -213,16 +267,23 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_pages(self) -> list[tuple[str, Article | None]]:
-        """Article pages to write (with their article) or delete (with None)."""
+    def pending_pages(self, now: datetime) -> list[tuple[str, Article | None]]:
+        """Article pages to write (with their article) or delete (with None).
+
+        Pages of embargoed entries stay pending until their time.
+        """
         with self._lock:
             rows = list(self._db.execute(
                 "SELECT p.slug, e.data FROM pending_pages p LEFT JOIN entries e "
-                "ON e.key = p.key AND e.draft = 0"))
+                "ON e.key = p.key AND e.draft = 0 WHERE e.visible_ts IS NULL OR "
+                "e.visible_ts <= ?", (now.timestamp(),)))
         return [(slug, Article.from_dict(json.loads(d)) if d else None) for slug, d in rows]
 
-    def mark_built(self, generation: int, slugs: Sequence[str], sources: Sequence[str]) -> None:
+    def mark_built(self, generation: int, slugs: Sequence[str], sources: Sequence[str],
+                   built_at: datetime) -> None:
         with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)",
+                       (built_at.isoformat(),))
             db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
             db.executemany("DELETE FROM dirty_sources WHERE source = ?", [(s,) for s in sources])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_generation', ?)",
@@ -253,9 +314,11 @@ class Store:
                 self._count(db, article.source, +1)
         else:
             self._count(db, article.source, +1)
-        db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", (
-            article.key, article.source, article.published.timestamp(), int(article.draft),
-            article.fingerprint, json.dumps(article.to_dict(), ensure_ascii=False)))
+        published = article.published.timestamp()
+        db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            article.key, article.source, published, published if article.scheduled else 0.0,
+            int(article.draft), article.fingerprint,
+            json.dumps(article.to_dict(), ensure_ascii=False)))
         db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)",
                    (article.slug, article.key))
         db.execute("INSERT OR IGNORE INTO dirty_sources VALUES (?)", (article.source,))

@@ -33,7 +33,8 @@ def parse_markdown(text: str, ctx: Context) -> Parsed:
     if not title:
         raise ParseError(ctx.path, 1, "no title: give `title:` in the front matter or start "
                          "with a `# heading`")
-    published = _when(meta.get("date"), ctx, "date", parsed) or ctx.received
+    given = _when(meta.get("date"), ctx, "date", parsed)
+    published = given or ctx.received
     updated = _when(meta.get("updated"), ctx, "updated", parsed) or published
     source = (_text(meta, "source", ctx) or "").lower() or ctx.source
     key = _key(meta, ctx, source, title, published if "date" in meta else None)
@@ -53,6 +54,7 @@ def parse_markdown(text: str, ctx: Context) -> Parsed:
         tags=_tags(meta.get("tags"), ctx, parsed),
         line=body_line,
         draft=meta.get("draft") is True,
+        scheduled=given is not None,
     )], problems=parsed.problems)
 
 

@@ -9,7 +9,7 @@ one-line title block and a body block opening with a dateline
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from feeder.article import Article
@@ -105,6 +105,7 @@ def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
     ):
         line = draft.body[0].line
         parsed.problems.extend(Problem(path=ctx.path, line=line, message=n) for n in notes)
+        explicit = mention is not None and mention.year is not None and day is not None
         if mention is None or day is None:
             parsed.problems.append(Problem(path=ctx.path, line=line, message=(
                 "no usable date (weekday and day/month) in the body; using the file's "
@@ -117,7 +118,8 @@ def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
         previous = day
         # Articles of one day keep page order (newest first) as minutes after midnight.
         published = _at(day, ctx, minutes=len(drafts) - index)
-        parsed.articles.append(_article(draft, mention, published, ctx, parsed))
+        article = _article(draft, mention, published, ctx, parsed)
+        parsed.articles.append(replace(article, scheduled=explicit))
 
 
 def _article(
