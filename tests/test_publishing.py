@@ -264,3 +264,32 @@ def test_lost_output_folder_is_rebuilt(drop: Drop, config: Config, store: Store)
     publish.build(store, config)
     assert len(read_feed(config.output_dir / "rss.xml").entries) == 1
     assert len(list((config.output_dir / "articles").iterdir())) == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing", "old-schema"])
+def test_unusable_store_is_rebuilt_from_the_drop_folder(
+        drop: Drop, config: Config, damage: str, caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    store = Store(config.store_path)
+    publish_now(store, config)
+    store.close()
+    if damage == "garbage":
+        config.store_path.write_bytes(b"this is not a database" * 100)
+    elif damage == "missing":
+        config.store_path.unlink()
+    else:
+        with sqlite3.connect(config.store_path) as db:
+            db.execute("PRAGMA user_version = 1")
+        db.close()
+    with caplog.at_level(logging.WARNING):
+        store = Store(config.store_path)
+        try:
+            publish_now(store, config)
+            assert store.count() == 6
+        finally:
+            store.close()
+    if damage != "missing":
+        assert "rebuilding from the drop folder" in caplog.text
+    assert len(read_feed(config.output_dir / "rss.xml").entries) == 6
