@@ -14,6 +14,21 @@ _GUID_NAMESPACE = uuid.UUID("5b2f9a52-7f3e-4d55-9c1e-6a3d3f1f6a10")
 
 
 @dataclass(frozen=True, kw_only=True)
+class Picture:
+    """A published image: its file name under ``images/`` and what enclosures need."""
+
+    name: str
+    type: str
+    length: int
+    width: int
+    height: int
+
+    @property
+    def path(self) -> str:
+        return f"images/{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """One published entry.
 
@@ -38,6 +53,7 @@ class Article:
     draft: bool = False
     # The date was written in full (not inferred), so a future one is an embargo.
     scheduled: bool = False
+    image: Picture | None = None
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):
@@ -77,4 +93,6 @@ class Article:
         values["published"] = datetime.fromisoformat(values["published"])
         values["updated"] = datetime.fromisoformat(values["updated"])
         values["tags"] = tuple(values.get("tags", ()))
+        if values.get("image"):
+            values["image"] = Picture(**values["image"])
         return cls(**values)

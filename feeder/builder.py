@@ -24,6 +24,8 @@ from feeder.text import xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
+FEED_FILES = frozenset({*CHANNEL_FILES, "feeds.opml"})
+ATOM = "{http://www.w3.org/2005/Atom}"
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 _TEMPLATES = Environment(
@@ -69,7 +71,7 @@ def render_feeds(articles: Sequence[Article], config: Config, channel: Channel |
     channel = channel or Channel.aggregate(config)
     feeds = {
         "rss.xml": _feedgen(articles, config, channel, "rss.xml").rss_str(pretty=True),
-        "atom.xml": _feedgen(articles, config, channel, "atom.xml").atom_str(pretty=True),
+        "atom.xml": _atom(articles, config, channel),
         "feed.json": _json_feed(articles, config, channel),
         "index.html": _page("index.html.j2", config, channel=channel, articles=articles,
                             sources=sources),
@@ -125,11 +127,30 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel,
     fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
     fg.updated(_newest(articles))
     for article in articles:
-        _entry(fg.add_entry(order="append"), article, config)
+        _entry(fg.add_entry(order="append"), article, config, rss=name == "rss.xml")
     return fg
 
 
-def _entry(fe: Any, article: Article, config: Config) -> None:
+def _atom(articles: Sequence[Article], config: Config, channel: Channel) -> bytes:
+    """Atom via feedgen, with the entry link attributes feedgen cannot write.
+
+    feedgen drops every attribute but ``href`` of an Atom entry's links (its issue #135), so
+    ``rel``/``type`` of the page link and the enclosure links are written here.
+    """
+    xml = _feedgen(articles, config, channel, "atom.xml").atom_str(pretty=True)
+    feed = etree.fromstring(xml)
+    for entry, article in zip(feed.iterfind(f"{ATOM}entry"), articles, strict=True):
+        page = entry.find(f"{ATOM}link")
+        page.attrib.update({"rel": "alternate", "type": "text/html"})
+        if article.image:
+            etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
+                             href=config.url(article.image.path), type=article.image.type,
+                             length=str(article.image.length))
+    etree.indent(feed, space="  ")
+    return bytes(etree.tostring(feed, xml_declaration=True, encoding="UTF-8"))
+
+
+def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
     url = config.url(article_path(article))
     fe.id(article.guid)
     fe.guid(article.guid, permalink=False)
@@ -145,6 +166,8 @@ def _entry(fe: Any, article: Article, config: Config) -> None:
         fe.dc.dc_creator(xml_safe(author))
     for tag in article.tags:
         fe.category(term=xml_safe(tag))
+    if rss and article.image:
+        fe.enclosure(config.url(article.image.path), article.image.length, article.image.type)
 
 
 def _json_feed(articles: Sequence[Article], config: Config, channel: Channel) -> bytes:
@@ -176,6 +199,11 @@ def _json_item(article: Article, config: Config) -> dict[str, Any]:
         item["authors"] = [{"name": author}]
     if article.tags:
         item["tags"] = list(article.tags)
+    if article.image:
+        url = config.url(article.image.path)
+        item["image"] = url
+        item["attachments"] = [{"url": url, "mime_type": article.image.type,
+                                "size_in_bytes": article.image.length}]
     extension = {"source": article.source, "place": article.place,
                  "photo_credit": article.photo_credit}
     item["_feeder"] = {k: v for k, v in extension.items() if v}

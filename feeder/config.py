@@ -48,6 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
             "date may lie.", int, 0),
     Setting("parse.max_file_bytes", 10_000_000, "Files larger than this are rejected unread.",
             int, 1),
+    Setting("images.max_bytes", 5_000_000, "Images larger than this are rejected.", int, 1),
     Setting("server.host", "127.0.0.1", "Address the HTTP server binds to."),
     Setting("server.port", 8080, "Port the HTTP server listens on.", int, 0),
     Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
@@ -79,6 +80,7 @@ class Config:
     feed_max_entries: int
     parse_future_tolerance_hours: int
     parse_max_file_bytes: int
+    images_max_bytes: int
     server_host: str
     server_port: int
     server_cache_control: str
@@ -104,6 +106,11 @@ class Config:
     @property
     def store_path(self) -> Path:
         return self.state_dir / "feeder.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        """Cleaned images waiting to be published, named by their content."""
+        return self.state_dir / "media"
 
     def url(self, path: str = "") -> str:
         """Absolute URL of a path under the output folder."""

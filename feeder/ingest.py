@@ -15,6 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from feeder import media
+from feeder.attach import Attacher
 from feeder.config import Config
 from feeder.errors import ParseError
 from feeder.parser import Context, parse
@@ -49,6 +51,7 @@ class Ingestor:
         self.root = config.drop_dir
         self._skip = {p.resolve() for p in (config.output_dir, config.state_dir,
                                             config.rejected_dir)}
+        self.attacher = Attacher(config, self._reject_image)
 
     def scan(self) -> Changes:
         """Catch up with everything in the drop folder: new, edited and deleted files."""
@@ -78,7 +81,8 @@ class Ingestor:
             log.warning("could not read %s: %s", relative, exc)
             return Changes()
 
-    def _ingest(self, path: Path, relative: str) -> Changes:
+    def _ingest(self, path: Path, relative: str, force: bool = False,
+                edited_at: datetime | None = None) -> Changes:
         try:
             stat = path.stat()
         except FileNotFoundError:
@@ -86,7 +90,8 @@ class Ingestor:
         if not path.is_file():
             return Changes()
         known = self.store.file(relative)
-        if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        if not force and known and (known.size, known.mtime_ns) == (stat.st_size,
+                                                                     stat.st_mtime_ns):
             return Changes()
         if stat.st_size > self.config.parse_max_file_bytes:
             return self._reject(path, relative, known, f"file is {stat.st_size} bytes, more "
@@ -96,9 +101,12 @@ class Ingestor:
         record = FileRecord(relative, stat.st_size, stat.st_mtime_ns,
                             hashlib.sha256(data).hexdigest(),
                             known.received if known else modified)
-        if known and known.sha256 == record.sha256:
+        if not force and known and known.sha256 == record.sha256:
             self.store.touch_file(record)
             return Changes()
+        if path.suffix.lower() in media.SUFFIXES:
+            self.store.put_file(record, [], modified)
+            return self._refresh_owners(path, modified)
         try:
             parsed = parse(data, self._context(relative, record.received))
         except ParseError as exc:
@@ -108,7 +116,9 @@ class Ingestor:
         forced = self._folder(relative).get("source")
         articles = [replace(a, source=forced) for a in parsed.articles] if forced else (
             parsed.articles)
-        changes = self.store.put_file(record, articles, modified, keep=self._keeps(relative))
+        articles = self.attacher.attach(path, articles)
+        changes = self.store.put_file(record, articles, max(modified, edited_at or modified),
+                                      keep=self._keeps(relative))
         log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)", relative,
                  len(parsed.articles), changes.added, changes.updated, changes.removed,
                  len(parsed.problems))
@@ -130,7 +140,22 @@ class Ingestor:
             return Changes()
         changes = self.store.remove_file(relative, keep=self._keeps(relative))
         log.info("%s: deleted, %d entr(y/ies) retracted", relative, changes.removed)
+        if Path(relative).suffix.lower() in media.SUFFIXES:
+            changes += self._refresh_owners(self.root / relative, datetime.now(self.config.tz))
         return changes
+
+    def _refresh_owners(self, image: Path, when: datetime) -> Changes:
+        """An image arrived, changed or went: re-read the articles that may show it."""
+        changes = Changes()
+        for owner in self.attacher.owners(image):
+            relative = owner.relative_to(self.root).as_posix()
+            if not is_ignored(relative) and self.store.file(relative):
+                changes += self._ingest(owner, relative, force=True, edited_at=when)
+        return changes
+
+    def _reject_image(self, path: Path, reason: str) -> None:
+        relative = path.relative_to(self.root).as_posix()
+        self._reject(path, relative, self.store.file(relative), reason)
 
     def _reject(self, path: Path, relative: str, known: FileRecord | None, reason: str,
                 line: int | None = None) -> Changes:

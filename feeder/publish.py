@@ -17,6 +17,7 @@ from pathlib import Path
 from feeder import __version__, output
 from feeder.builder import (
     CHANNEL_FILES,
+    FEED_FILES,
     Channel,
     SourceSummary,
     render_article,
@@ -89,14 +90,17 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     files, gone = _render_channels(store, config, now, dirty, report)
     pending = store.pending_pages(now)
     for slug, article in pending:
-        if article is not None:
-            files[f"articles/{slug}.html"] = render_article(article, config)
-        else:
+        if article is None:
             gone.append(f"articles/{slug}.html")
+            continue
+        files[f"articles/{slug}.html"] = render_article(article, config)
+        if article.image and (config.media_dir / article.image.name).is_file():
+            files[article.image.path] = (config.media_dir / article.image.name).read_bytes()
     try:
         report.deleted = [name for name in gone if output.remove(config.output_dir, name)]
-        # Pages first, feeds last: a reader never meets a link to a page not yet written.
-        for name in sorted(files, key=lambda n: not n.startswith("articles/")):
+        # Pages and images first, feeds last: a reader never meets a link to a page or an
+        # image not yet written.
+        for name in sorted(files, key=lambda n: n.rsplit("/", 1)[-1] in FEED_FILES):
             if output.write_if_changed(config.output_dir, name, files[name]):
                 report.written.append(name)
     except OSError as exc:
