@@ -26,6 +26,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
 FEED_FILES = frozenset({*CHANNEL_FILES, "feeds.opml"})
 ATOM = "{http://www.w3.org/2005/Atom}"
+STYLESHEET = "feed.css"
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 _TEMPLATES = Environment(
@@ -70,13 +71,19 @@ def render_feeds(articles: Sequence[Article], config: Config, channel: Channel |
     """The feeds and index page for *articles* (already newest first), by file name."""
     channel = channel or Channel.aggregate(config)
     feeds = {
-        "rss.xml": _feedgen(articles, config, channel, "rss.xml").rss_str(pretty=True),
+        "rss.xml": _rss(articles, config, channel),
         "atom.xml": _atom(articles, config, channel),
         "feed.json": _json_feed(articles, config, channel),
         "index.html": _page("index.html.j2", config, channel=channel, articles=articles,
                             sources=sources),
     }
     return {channel.prefix + name: data for name, data in feeds.items()}
+
+
+def render_assets() -> dict[str, bytes]:
+    """Files every output folder needs whatever the articles: the feeds' stylesheet."""
+    source = PackageLoader("feeder", "templates").get_source(_TEMPLATES, STYLESHEET)[0]
+    return {STYLESHEET: source.encode()}
 
 
 def render_article(article: Article, config: Config) -> bytes:
@@ -123,6 +130,8 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel,
     fg.language(channel.language or config.site_language)
     fg.generator("feeder", __version__)
     fg.link(href=config.url(channel.prefix + name), rel="self", type=FEEDS[name])
+    if config.websub_hub:
+        fg.link(href=config.websub_hub, rel="hub")
     # RSS takes its channel <link> from the last link given: the site, not the feed.
     fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
     fg.updated(_newest(articles))
@@ -131,14 +140,22 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel,
     return fg
 
 
+def _rss(articles: Sequence[Article], config: Config, channel: Channel) -> bytes:
+    feed = etree.fromstring(_feedgen(articles, config, channel, "rss.xml").rss_str())
+    if config.websub_hub:
+        # feedgen writes only the first atom:link of an RSS channel, the self link.
+        self_link = feed.find(f"channel/{ATOM}link")
+        self_link.addnext(etree.Element(f"{ATOM}link", rel="hub", href=config.websub_hub))
+    return _serialise(feed, config)
+
+
 def _atom(articles: Sequence[Article], config: Config, channel: Channel) -> bytes:
     """Atom via feedgen, with the entry link attributes feedgen cannot write.
 
     feedgen drops every attribute but ``href`` of an Atom entry's links (its issue #135), so
     ``rel``/``type`` of the page link and the enclosure links are written here.
     """
-    xml = _feedgen(articles, config, channel, "atom.xml").atom_str(pretty=True)
-    feed = etree.fromstring(xml)
+    feed = etree.fromstring(_feedgen(articles, config, channel, "atom.xml").atom_str())
     for entry, article in zip(feed.iterfind(f"{ATOM}entry"), articles, strict=True):
         page = entry.find(f"{ATOM}link")
         page.attrib.update({"rel": "alternate", "type": "text/html"})
@@ -146,8 +163,20 @@ def _atom(articles: Sequence[Article], config: Config, channel: Channel) -> byte
             etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
                              href=config.url(article.image.path), type=article.image.type,
                              length=str(article.image.length))
+    return _serialise(feed, config)
+
+
+def _serialise(feed: etree._Element, config: Config) -> bytes:
+    """Pretty XML, styled for people who open the feed in a browser.
+
+    A CSS stylesheet, not XSLT: browsers are removing XSLT, and Chromium already covers
+    XSLT-styled pages with a warning banner.
+    """
     etree.indent(feed, space="  ")
-    return bytes(etree.tostring(feed, xml_declaration=True, encoding="UTF-8"))
+    style = etree.ProcessingInstruction(
+        "xml-stylesheet", f'type="text/css" href="{config.url(STYLESHEET)}"')
+    feed.addprevious(style)
+    return bytes(etree.tostring(feed.getroottree(), xml_declaration=True, encoding="UTF-8"))
 
 
 def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
@@ -181,6 +210,8 @@ def _json_feed(articles: Sequence[Article], config: Config, channel: Channel) ->
         "authors": [{"name": config.site_title}],
         "items": [_json_item(a, config) for a in articles],
     }
+    if config.websub_hub:
+        feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode()
 
 

@@ -49,6 +49,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("parse.max_file_bytes", 10_000_000, "Files larger than this are rejected unread.",
             int, 1),
     Setting("images.max_bytes", 5_000_000, "Images larger than this are rejected.", int, 1),
+    Setting("websub.hub", "", "WebSub hub URL to ping after each change; empty: none."),
     Setting("server.host", "127.0.0.1", "Address the HTTP server binds to."),
     Setting("server.port", 8080, "Port the HTTP server listens on.", int, 0),
     Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
@@ -81,6 +82,7 @@ class Config:
     parse_future_tolerance_hours: int
     parse_max_file_bytes: int
     images_max_bytes: int
+    websub_hub: str
     server_host: str
     server_port: int
     server_cache_control: str
@@ -222,6 +224,8 @@ def _check_meaning(key: str, value: Any, where: str | None, name: str | None = N
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(key, f"must be an absolute http(s) URL, got {value!r}", where)
         return value if value.endswith("/") else value + "/"
+    elif key == "websub.hub" and value and urlsplit(value).scheme not in ("http", "https"):
+        raise ConfigError(key, f"must be an http(s) URL or empty, got {value!r}", where)
     elif key == "service.log_level" and value.upper() not in LOG_LEVELS:
         raise ConfigError(key, f"must be one of {', '.join(LOG_LEVELS)}", where)
     elif key == "server.port" and value > 65535:

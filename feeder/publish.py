@@ -21,6 +21,7 @@ from feeder.builder import (
     Channel,
     SourceSummary,
     render_article,
+    render_assets,
     render_feeds,
     render_opml,
 )
@@ -50,6 +51,7 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
                  for s in known]
     files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries)
     files["feeds.opml"] = render_opml(known, config)
+    files.update(render_assets())
     gone: list[str] = []
     for key in sorted(set(dirty)):
         report.sources.append(key)
