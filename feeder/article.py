@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from feeder.text import slugify
+
 # A fixed namespace keeps guids stable across hosts and base URLs.
 _GUID_NAMESPACE = uuid.UUID("5b2f9a52-7f3e-4d55-9c1e-6a3d3f1f6a10")
 
@@ -71,6 +73,13 @@ class Article:
     def guid(self) -> str:
         """An absolute URI that never changes for this article."""
         return f"urn:uuid:{uuid.uuid5(_GUID_NAMESPACE, self.key)}"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The feeds besides the aggregate this entry appears in."""
+        tags = dict.fromkeys(slug for t in self.tags if (slug := slugify(t)))
+        return (f"source:{self.source}", f"month:{self.published:%Y-%m}",
+                *(f"tag:{t}" for t in tags))
 
     @property
     def fingerprint(self) -> str:

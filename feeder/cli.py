@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     build = _command(commands, "build", _build, "Parse what changed in the drop folder and "
                      "write the feeds.")
     build.add_argument("--force", action="store_true", help="Re-render every page and feed.")
+    build.add_argument("--reparse", action="store_true",
+                       help="Read every file again (after changing categories).")
 
     check = _command(commands, "check", _check, "Show what files parse into, and every "
                      "warning; exit 1 if any would be rejected.")
@@ -104,7 +106,7 @@ def _setup_logging(config: Config, verbose: bool) -> None:
 def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path)
     try:
-        changes = Ingestor(store, config).scan()
+        changes = Ingestor(store, config).scan(reparse=args.reparse)
         report = publish.build(store, config, force=args.force)
     finally:
         store.close()

@@ -95,6 +95,8 @@ class Config:
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Per drop-subfolder settings ("source", "on_delete"), by folder name.
     folders: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Category name → keywords; an article mentioning any keyword gets the category as a tag.
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def on_delete_for(self, relative: str) -> str:
         """``keep`` or ``retract`` for a file at *relative* (POSIX) in the drop folder."""
@@ -169,6 +171,7 @@ def _flatten(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
 # Free-form tables: name → the keys each entry may have (None: the entry is a plain string).
 TABLES: dict[str, frozenset[str] | None] = {
     "authors": None,
+    "categories": None,
     "sources": frozenset({"title", "description", "link", "language"}),
     "folders": frozenset({"source", "on_delete"}),
 }
@@ -178,6 +181,13 @@ def _table(name: str, value: Any, where: str | None) -> dict[str, Any]:
     allowed = TABLES[name]
     if not isinstance(value, dict):
         raise ConfigError(name, "must be a table", where)
+    if name == "categories":
+        for category, words in value.items():
+            if not isinstance(words, list) or not all(isinstance(w, str) and w.strip()
+                                                      for w in words):
+                raise ConfigError(f"categories.{category}", "must be a list of keywords",
+                                  where)
+        return {k: tuple(w.strip() for w in v) for k, v in value.items()}
     if allowed is None:
         if not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(name, 'must be a table of initials = "Name"', where)

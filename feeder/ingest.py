@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from feeder import media
+from feeder.article import Article
 from feeder.attach import Attacher
 from feeder.config import Config
 from feeder.errors import ParseError
@@ -42,6 +44,17 @@ def is_ignored(relative: str) -> bool:
     )
 
 
+def categorise(article: Article, config: Config) -> Article:
+    """*article* with the configured categories whose keywords it mentions, as tags."""
+    if not config.categories:
+        return article
+    text = f"{article.title} {article.summary} {article.content_html}".casefold()
+    found = [name for name, words in config.categories.items()
+             if any(re.search(rf"\b{re.escape(w.casefold())}\b", text) for w in words)]
+    tags = tuple(dict.fromkeys([*article.tags, *found]))
+    return article if tags == article.tags else replace(article, tags=tags)
+
+
 class Ingestor:
     """Keeps the store in step with the drop folder."""
 
@@ -53,19 +66,22 @@ class Ingestor:
                                             config.rejected_dir)}
         self.attacher = Attacher(config, self._reject_image)
 
-    def scan(self) -> Changes:
-        """Catch up with everything in the drop folder: new, edited and deleted files."""
+    def scan(self, *, reparse: bool = False) -> Changes:
+        """Catch up with everything in the drop folder: new, edited and deleted files.
+
+        *reparse* reads every file again, as after a change of categories.
+        """
         changes = Changes()
         present = set()
         for path in self._walk():
             relative = path.relative_to(self.root).as_posix()
             present.add(relative)
-            changes += self.ingest(path)
+            changes += self.ingest(path, force=reparse)
         for relative in set(self.store.files()) - present:
             changes += self._forget(relative)
         return changes
 
-    def ingest(self, path: Path) -> Changes:
+    def ingest(self, path: Path, *, force: bool = False) -> Changes:
         """Bring one file's entries up to date; never raises for bad input."""
         try:
             relative = path.relative_to(self.root).as_posix()
@@ -75,7 +91,7 @@ class Ingestor:
         if is_ignored(relative):
             return Changes()
         try:
-            return self._ingest(path, relative)
+            return self._ingest(path, relative, force)
         except OSError as exc:
             # Vanished or unreadable mid-read: the next event or rescan will see it again.
             log.warning("could not read %s: %s", relative, exc)
@@ -116,7 +132,7 @@ class Ingestor:
         forced = self._folder(relative).get("source")
         articles = [replace(a, source=forced) for a in parsed.articles] if forced else (
             parsed.articles)
-        articles = self.attacher.attach(path, articles)
+        articles = self.attacher.attach(path, [categorise(a, self.config) for a in articles])
         changes = self.store.put_file(record, articles, max(modified, edited_at or modified),
                                       keep=self._keeps(relative))
         log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)", relative,

@@ -7,6 +7,7 @@ it renders the feeds (the newest ``max_entries``) and only the article pages tha
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -18,8 +19,11 @@ from feeder import __version__, output
 from feeder.builder import (
     CHANNEL_FILES,
     FEED_FILES,
+    Archive,
     Channel,
     SourceSummary,
+    archive_path,
+    render_archive,
     render_article,
     render_assets,
     render_feeds,
@@ -38,30 +42,59 @@ class BuildReport:
     skipped: bool = False
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)  # sources whose feeds were rendered
+    channels: list[str] = field(default_factory=list)  # "kind:name" of channels rendered
     seconds: float = 0.0
 
 
 def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterable[str],
                      report: BuildReport) -> tuple[dict[str, bytes], list[str]]:
-    """The aggregate's files, and those of the sources that changed (or files to delete)."""
+    """The aggregate's files, and those of the channels that changed (or files to delete)."""
     counts = store.sources()
     known = [describe(key, config) for key in counts]
-    summaries = [SourceSummary(s, counts[s.key], next(iter(store.latest(1, now, s.key)), None))
-                 for s in known]
-    files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries)
+    summaries = [SourceSummary(s, n, next(iter(store.latest(1, now, f"source:{s.key}")), None))
+                 for s, n in zip(known, counts.values(), strict=True)]
+    months = list(store.channels("month"))
+    files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries,
+                         tags=list(store.channels("tag")), archive=months[-1] if months else None)
     files["feeds.opml"] = render_opml(known, config)
     files.update(render_assets())
     gone: list[str] = []
-    for key in sorted(set(dirty)):
-        report.sources.append(key)
-        source = describe(key, config)
-        if key in counts:
-            files.update(render_feeds(store.latest(config.feed_max_entries, now, key), config,
-                                      Channel.of(source)))
+    before = json.loads(store.meta("archive_months") or "[]")
+    for channel in sorted(set(dirty) | _moved_neighbours(before, months)):
+        report.channels.append(channel)
+        kind, _, name = channel.partition(":")
+        if kind == "month":
+            _render_month(store, config, now, name, months, files, gone)
+            continue
+        target = Channel.of(describe(name, config)) if kind == "source" else Channel.tag(
+            name, config)
+        entries = store.latest(config.feed_max_entries, now, channel)
+        if entries:
+            files.update(render_feeds(entries, config, target))
         else:
-            gone += [source.prefix + name for name in CHANNEL_FILES]
+            gone += [target.prefix + file for file in CHANNEL_FILES]
     return files, gone
+
+
+def _render_month(store: Store, config: Config, now: datetime, month: str, months: list[str],
+                  files: dict[str, bytes], gone: list[str]) -> None:
+    entries = store.latest(-1, now, f"month:{month}")
+    if month not in months or not entries:
+        gone.append(archive_path(month))
+        return
+    page = Archive(month, *_neighbours(months)[month])
+    files[archive_path(month)] = render_archive(entries, config, page)
+
+
+def _moved_neighbours(before: list[str], months: list[str]) -> set[str]:
+    """Archive months whose previous or next month changed since the last build."""
+    old, new = _neighbours(before), _neighbours(months)
+    return {f"month:{m}" for m in old.keys() | new.keys() if old.get(m) != new.get(m)}
+
+
+def _neighbours(months: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    return {m: (months[i - 1] if i else None, months[i + 1] if i + 1 < len(months) else None)
+            for i, m in enumerate(months)}
 
 
 def build(store: Store, config: Config, *, now: datetime | None = None,
@@ -88,7 +121,7 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     for due in released:
         log.info("publishing scheduled article %r (due %s)", due.title, due.published.isoformat())
     report = BuildReport()
-    dirty = [*store.dirty_sources(), *(a.source for a in released)]
+    dirty = [*store.dirty_channels(), *(c for a in released for c in a.channels)]
     files, gone = _render_channels(store, config, now, dirty, report)
     pending = store.pending_pages(now)
     for slug, article in pending:
@@ -108,7 +141,8 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     except OSError as exc:
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
-    store.mark_built(generation, [slug for slug, _ in pending], report.sources, now)
+    store.mark_built(generation, [slug for slug, _ in pending], report.channels, now)
+    store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
     report.seconds = time.perf_counter() - started
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))

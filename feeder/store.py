@@ -12,7 +12,6 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -20,35 +19,9 @@ from datetime import datetime
 from pathlib import Path
 
 from feeder.article import Article
+from feeder.database import connect
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 2
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, received TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entries (
-    key TEXT PRIMARY KEY, source TEXT NOT NULL, published_ts REAL NOT NULL,
-    visible_ts REAL NOT NULL, draft INTEGER NOT NULL, fingerprint TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_by_visibility ON entries (visible_ts);
-CREATE INDEX IF NOT EXISTS entries_by_time ON entries (published_ts DESC, key);
-CREATE INDEX IF NOT EXISTS entries_by_source ON entries (source, published_ts DESC, key);
-CREATE TABLE IF NOT EXISTS sources (source TEXT PRIMARY KEY, entries INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dirty_sources (source TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS carriers (
-    key TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (path, key)
-);
-CREATE INDEX IF NOT EXISTS carriers_by_key ON carriers (key);
-CREATE TABLE IF NOT EXISTS pending_pages (slug TEXT PRIMARY KEY, key TEXT);
-CREATE TABLE IF NOT EXISTS rejections (
-    id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 
 @dataclass(frozen=True)
@@ -78,42 +51,9 @@ class Store:
     """All reads and writes of feeder's state; safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            # The drop folder is the source of truth: start afresh and let a scan refill.
-            aside = path.with_name(f"{path.name}.broken-{int(time.time())}")
-            log.warning("store %s is unusable (%s); moved to %s, rebuilding from the drop "
-                        "folder", path, exc, aside.name)
-            for suffix in ("", "-wal", "-shm"):
-                broken = Path(f"{path}{suffix}")
-                if broken.exists():
-                    broken.replace(f"{aside}{suffix}")
-            self._db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables and version != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"schema version {version}, expected "
-                                            f"{SCHEMA_VERSION}")
-            db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            (check,) = db.execute("PRAGMA quick_check").fetchone()
-            if check != "ok":
-                raise sqlite3.DatabaseError(check)
-        except BaseException:
-            db.close()
-            raise
-        return db
+        self._db = connect(path)
 
     def close(self) -> None:
         with self._lock:
@@ -200,21 +140,24 @@ class Store:
 
     # Entries -------------------------------------------------------------------------
 
-    def latest(self, limit: int, now: datetime, source: str | None = None) -> list[Article]:
-        """The newest *limit* entries visible at *now*, newest first.
+    def latest(self, limit: int, now: datetime, channel: str | None = None) -> list[Article]:
+        """The newest *limit* entries visible at *now* (of *channel*, if given), newest first.
 
         Drafts and embargoed entries are left out. The cost does not grow with the archive:
-        the walk down the time index stops after *limit* rows (plus the few embargoed).
+        the walk down a time index stops after *limit* rows (plus the few embargoed).
         """
-        where = "draft = 0 AND visible_ts <= ?"
-        args: list[object] = [now.timestamp()]
-        if source is not None:
-            where, args = where + " AND source = ?", [*args, source]
+        visible = "e.draft = 0 AND e.visible_ts <= ?"
+        if channel is None:
+            sql = (f"SELECT e.data FROM entries e WHERE {visible} "
+                   "ORDER BY e.published_ts DESC, e.key LIMIT ?")
+            args: tuple[object, ...] = (now.timestamp(), limit)
+        else:
+            sql = ("SELECT e.data FROM memberships m JOIN entries e ON e.key = m.key WHERE "
+                   f"m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key LIMIT ?")
+            args = (channel, now.timestamp(), limit)
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT data FROM entries WHERE {where} "
-                "ORDER BY published_ts DESC, key LIMIT ?", (*args, limit))
-            return [Article.from_dict(json.loads(data)) for (data,) in rows]
+            return [Article.from_dict(json.loads(data)) for (data,) in
+                    self._db.execute(sql, args)]
 
     def released(self, since: datetime | None, until: datetime) -> list[Article]:
         """Embargoed entries whose time came in (*since*, *until*]."""
@@ -233,15 +176,21 @@ class Store:
                 "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit))
             return [Article.from_dict(json.loads(data)) for (data,) in rows]
 
-    def sources(self) -> dict[str, int]:
-        """Every source with its number of entries."""
+    def channels(self, kind: str) -> dict[str, int]:
+        """The channels of *kind* ("source", "tag", "month") with their entry counts."""
         with self._lock:
-            return dict(self._db.execute("SELECT source, entries FROM sources ORDER BY source"))
+            rows = self._db.execute(
+                "SELECT channel, entries FROM channel_counts WHERE channel >= ? AND channel < ? "
+                "ORDER BY channel", (f"{kind}:", f"{kind};"))
+            return {channel.split(":", 1)[1]: n for channel, n in rows}
 
-    def dirty_sources(self) -> list[str]:
-        """Sources whose feeds changed since the last build."""
+    def sources(self) -> dict[str, int]:
+        return self.channels("source")
+
+    def dirty_channels(self) -> list[str]:
+        """Channels whose feeds changed since the last build, as "kind:name"."""
         with self._lock:
-            return [s for (s,) in self._db.execute("SELECT source FROM dirty_sources")]
+            return [c for (c,) in self._db.execute("SELECT channel FROM dirty_channels")]
 
     def get(self, key: str) -> Article | None:
         with self._lock:
@@ -279,13 +228,14 @@ class Store:
                 "e.visible_ts <= ?", (now.timestamp(),)))
         return [(slug, Article.from_dict(json.loads(d)) if d else None) for slug, d in rows]
 
-    def mark_built(self, generation: int, slugs: Sequence[str], sources: Sequence[str],
+    def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[str],
                    built_at: datetime) -> None:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)",
                        (built_at.isoformat(),))
             db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
-            db.executemany("DELETE FROM dirty_sources WHERE source = ?", [(s,) for s in sources])
+            db.executemany("DELETE FROM dirty_channels WHERE channel = ?",
+                           [(c,) for c in channels])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_generation', ?)",
                        (str(generation),))
 
@@ -293,7 +243,7 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO pending_pages SELECT json_extract(data, "
                        "'$.slug'), key FROM entries")
-            db.execute("INSERT OR IGNORE INTO dirty_sources SELECT source FROM sources")
+            db.execute("INSERT OR IGNORE INTO dirty_channels SELECT channel FROM channel_counts")
             self._bump(db)
 
     # Internals -----------------------------------------------------------------------
@@ -303,26 +253,37 @@ class Store:
                          (article.key,)).fetchone()
         if row and row[0] == article.fingerprint:
             return "same"
-        if row:
-            old = Article.from_dict(json.loads(row[1]))
+        old = Article.from_dict(json.loads(row[1])) if row else None
+        if old:
             article = replace(article, published=old.published,
                               updated=max(edited_at, old.updated, old.published))
             if old.slug != article.slug:
                 db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (old.slug,))
-            if old.source != article.source:
-                self._count(db, old.source, -1)
-                self._count(db, article.source, +1)
-        else:
-            self._count(db, article.source, +1)
         published = article.published.timestamp()
-        db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", (
-            article.key, article.source, published, published if article.scheduled else 0.0,
+        db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", (
+            article.key, published, published if article.scheduled else 0.0,
             int(article.draft), article.fingerprint,
             json.dumps(article.to_dict(), ensure_ascii=False)))
         db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)",
                    (article.slug, article.key))
-        db.execute("INSERT OR IGNORE INTO dirty_sources VALUES (?)", (article.source,))
-        return "updated" if row else "added"
+        self._join(db, old, article)
+        return "updated" if old else "added"
+
+    def _join(self, db: sqlite3.Connection, old: Article | None, new: Article | None) -> None:
+        """Move an entry from *old*'s channels to *new*'s; all of them need re-rendering."""
+        before = set(old.channels) if old else set()
+        after = set(new.channels) if new else set()
+        key = (new or old).key  # type: ignore[union-attr]
+        for channel in before - after:
+            db.execute("DELETE FROM memberships WHERE channel = ? AND key = ?", (channel, key))
+            self._count(db, channel, -1)
+        for channel in after - before:
+            self._count(db, channel, +1)
+        if new:
+            db.executemany("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
+                           [(c, key, new.published.timestamp()) for c in after])
+        db.executemany("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
+                       [(c,) for c in before | after])
 
     def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
                        keep: bool) -> int:
@@ -332,20 +293,20 @@ class Store:
             if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
                                   (key,)).fetchone():
                 continue
-            row = db.execute("DELETE FROM entries WHERE key = ? RETURNING json_extract(data, "
-                             "'$.slug'), source", (key,)).fetchone()
+            row = db.execute("DELETE FROM entries WHERE key = ? RETURNING data",
+                             (key,)).fetchone()
             if row:
-                db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (row[0],))
-                self._count(db, row[1], -1)
+                old = Article.from_dict(json.loads(row[0]))
+                db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (old.slug,))
+                self._join(db, old, None)
                 removed += 1
         return removed
 
-    def _count(self, db: sqlite3.Connection, source: str, delta: int) -> None:
-        """Keep per-source counts, so listing sources never scans the archive."""
-        db.execute("INSERT INTO sources VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET "
-                   "entries = entries + excluded.entries", (source, delta))
-        db.execute("DELETE FROM sources WHERE source = ? AND entries <= 0", (source,))
-        db.execute("INSERT OR IGNORE INTO dirty_sources VALUES (?)", (source,))
+    def _count(self, db: sqlite3.Connection, channel: str, delta: int) -> None:
+        """Keep per-channel counts, so listing sources or tags never scans the archive."""
+        db.execute("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO UPDATE "
+                   "SET entries = entries + excluded.entries", (channel, delta))
+        db.execute("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0", (channel,))
 
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "

@@ -151,7 +151,8 @@ def test_new_article_rebuilds_only_its_source_and_the_aggregate(
     drop("kab-kendal-2.txt", page.replace("Sosialisasi Pemilih Pemula", "Sosialisasi Baru"),
          at=ARRIVAL + timedelta(hours=2))
     report = build(store, config)
-    assert report.sources == ["kab-kendal.kpu.go.id"]
+    assert [c for c in report.channels if c.startswith("source:")] == [
+        "source:kab-kendal.kpu.go.id"]
     assert {n for n in report.written if not n.startswith("articles/")} >= {
         "rss.xml", "atom.xml", "feed.json", "index.html", "sources/kab-kendal-kpu-go-id/rss.xml"}
     changed = {p.parent.name for p, t in before.items() if p.stat().st_mtime_ns != t}

@@ -1,0 +1,51 @@
+"""Articles → bytes of RSS 2.0, Atom 1.0, JSON Feed 1.1, HTML and OPML. Pure: no I/O.
+
+Everything dated in the output comes from the articles, never from the clock, so the same
+articles always give byte-identical files (and readers' caches keep working).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feeder.article import Article
+from feeder.builder.channels import (
+    CHANNEL_FILES,
+    FEED_FILES,
+    FEEDS,
+    Archive,
+    Channel,
+    SourceSummary,
+    archive_path,
+    article_path,
+    author_name,
+)
+from feeder.builder.jsonfeed import json_feed
+from feeder.builder.pages import page, render_article, render_assets
+from feeder.builder.syndication import archive_page as render_archive
+from feeder.builder.syndication import atom, rss
+from feeder.builder.syndication import opml as render_opml
+from feeder.config import Config
+
+__all__ = ["CHANNEL_FILES", "FEEDS", "FEED_FILES", "Archive", "Channel", "SourceSummary",
+           "archive_path", "article_path", "author_name", "render_archive", "render_article",
+           "render_assets", "render_feeds", "render_opml"]
+
+
+def render_feeds(articles: Sequence[Article], config: Config, channel: Channel | None = None,
+                 sources: Sequence[SourceSummary] = (), tags: Sequence[str] = (),
+                 archive: str | None = None) -> dict[str, bytes]:
+    """The feeds and index page for *articles* (already newest first), by file name.
+
+    *archive* is the newest archive month, linked as ``prev-archive`` (RFC 5005).
+    """
+    channel = channel or Channel.aggregate(config)
+    links = [("prev-archive", config.url(archive_path(archive)))] if archive else []
+    feeds = {
+        "rss.xml": rss(articles, config, channel, links),
+        "atom.xml": atom(articles, config, channel, links),
+        "feed.json": json_feed(articles, config, channel),
+        "index.html": page("index.html.j2", config, channel=channel, articles=articles,
+                           sources=sources, tags=tags),
+    }
+    return {channel.prefix + name: data for name, data in feeds.items()}

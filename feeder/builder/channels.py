@@ -1,0 +1,85 @@
+"""What the builder renders: channels (sets of feeds) and the names and links they use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feeder.article import Article
+from feeder.config import Config
+from feeder.sources import Source
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
+FEED_FILES = frozenset({*CHANNEL_FILES, "feeds.opml"})
+FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
+         "feed.json": "application/feed+json"}
+STYLESHEET = "feed.css"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One set of feeds: the aggregate at the root, or a source's or tag's in a folder."""
+
+    title: str
+    description: str
+    prefix: str = ""  # folder under the output root, "" or ending in "/"
+    language: str | None = None
+    link: str | None = None  # the publisher's own site, shown on the index page
+
+    @classmethod
+    def aggregate(cls, config: Config) -> Channel:
+        return cls(config.site_title, config.site_description)
+
+    @classmethod
+    def of(cls, source: Source) -> Channel:
+        return cls(source.title, source.description, source.prefix, source.language,
+                   source.link)
+
+    @classmethod
+    def tag(cls, slug: str, config: Config) -> Channel:
+        return cls(f"{config.site_title} · #{slug}", f"{config.site_description} (#{slug})",
+                   tag_prefix(slug))
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """A line of the index page's list of sources."""
+
+    source: Source
+    entries: int
+    latest: Article | None
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Links of an RFC 5005 archive page: a month of entries."""
+
+    month: str
+    previous: str | None
+    next: str | None
+
+
+def tag_prefix(slug: str) -> str:
+    return f"tags/{slug}/"
+
+
+def archive_path(month: str) -> str:
+    return f"archive/{month}.xml"
+
+
+def article_path(article: Article) -> str:
+    return f"articles/{article.slug}.html"
+
+
+def author_name(article: Article, config: Config) -> str | None:
+    """The reporter's display name: initials mapped through ``[authors]`` in the config."""
+    if not article.author:
+        return None
+    return config.authors.get(article.author.lower(), article.author)
+
+
+def newest(articles: Sequence[Article]) -> datetime:
+    """The feed-level date: from the articles, never the clock, so output is reproducible."""
+    return max((a.updated for a in articles), default=EPOCH)

@@ -1,0 +1,148 @@
+"""RSS 2.0 and Atom 1.0 with feedgen, archive pages (RFC 5005) and the OPML list.
+
+feedgen is used for what it does well and its output is finished with lxml where it falls
+short: it writes only the first ``atom:link`` of an RSS channel, and drops every attribute
+but ``href`` of an Atom entry's links (its issue #135).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feeder import __version__
+from feeder.article import Article
+from feeder.builder.channels import (
+    FEEDS,
+    STYLESHEET,
+    Archive,
+    Channel,
+    archive_path,
+    article_path,
+    author_name,
+    newest,
+)
+from feeder.config import Config
+from feeder.sources import Source
+from feeder.text import xml_safe
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+HISTORY = "http://purl.org/syndication/history/1.0"
+Links = Sequence[tuple[str, str]]  # (rel, href)
+
+
+def rss(articles: Sequence[Article], config: Config, channel: Channel,
+        links: Links = ()) -> bytes:
+    name = channel.prefix + "rss.xml"
+    feed = etree.fromstring(_feedgen(articles, config, channel, name, "rss.xml").rss_str())
+    anchor = feed.find(f"channel/{ATOM}link")  # the self link feedgen did write
+    for rel, href in reversed(_extra_links(config, links)):
+        anchor.addnext(etree.Element(f"{ATOM}link", rel=rel, href=href))
+    return _serialise(feed, config)
+
+
+def atom(articles: Sequence[Article], config: Config, channel: Channel, links: Links = (),
+         name: str | None = None, archive: bool = False) -> bytes:
+    name = name or channel.prefix + "atom.xml"
+    feed = etree.fromstring(_feedgen(articles, config, channel, name, "atom.xml").atom_str())
+    for rel, href in links:
+        etree.SubElement(feed, f"{ATOM}link", rel=rel, href=href)
+    if archive:
+        etree.SubElement(feed, f"{{{HISTORY}}}archive", nsmap={"fh": HISTORY})
+    # feedgen puts feed-level links after the entries; order does not matter in Atom.
+    for entry, article in zip(feed.iterfind(f"{ATOM}entry"), articles, strict=True):
+        entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
+        if article.image:
+            etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
+                             href=config.url(article.image.path), type=article.image.type,
+                             length=str(article.image.length))
+    return _serialise(feed, config)
+
+
+def archive_page(articles: Sequence[Article], config: Config, page: Archive) -> bytes:
+    """A month's entries as an RFC 5005 archive document, linked to its neighbours."""
+    channel = Channel(f"{config.site_title} · {page.month}", config.site_description)
+    links = [("current", config.url("atom.xml"))]
+    if page.previous:
+        links.append(("prev-archive", config.url(archive_path(page.previous))))
+    if page.next:
+        links.append(("next-archive", config.url(archive_path(page.next))))
+    return atom(articles, config, channel, links, archive_path(page.month), archive=True)
+
+
+def opml(sources: Sequence[Source], config: Config) -> bytes:
+    """OPML 2.0 listing the aggregate feed and every source's, for a one-step import."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = xml_safe(config.site_title)
+    etree.SubElement(head, "ownerId").text = config.site_base_url
+    body = etree.SubElement(root, "body")
+    for channel in [Channel.aggregate(config), *(Channel.of(s) for s in sources)]:
+        etree.SubElement(body, "outline", type="rss", text=xml_safe(channel.title),
+                         title=xml_safe(channel.title),
+                         xmlUrl=config.url(channel.prefix + "rss.xml"),
+                         htmlUrl=config.url(channel.prefix),
+                         language=channel.language or config.site_language)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                pretty_print=True))
+
+
+def _extra_links(config: Config, links: Links) -> list[tuple[str, str]]:
+    return [("hub", config.websub_hub)] * bool(config.websub_hub) + list(links)
+
+
+def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path: str,
+             kind: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(config.url(path))
+    fg.title(xml_safe(channel.title))
+    fg.subtitle(xml_safe(channel.description))
+    fg.author({"name": xml_safe(config.site_title)})
+    fg.language(channel.language or config.site_language)
+    fg.generator("feeder", __version__)
+    fg.link(href=config.url(path), rel="self", type=FEEDS[kind])
+    if config.websub_hub and kind == "atom.xml":
+        fg.link(href=config.websub_hub, rel="hub")
+    # RSS takes its channel <link> from the last link given: the site, not the feed.
+    fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
+    fg.updated(newest(articles))
+    for article in articles:
+        _entry(fg.add_entry(order="append"), article, config, rss=kind == "rss.xml")
+    return fg
+
+
+def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
+    url = config.url(article_path(article))
+    fe.id(article.guid)
+    fe.guid(article.guid, permalink=False)
+    fe.title(xml_safe(article.title))
+    fe.link(href=url, rel="alternate", type="text/html")
+    fe.published(article.published)
+    fe.updated(article.updated)
+    fe.summary(xml_safe(article.summary))
+    fe.content(xml_safe(article.content_html), type="html")
+    author = author_name(article, config)
+    if author:
+        fe.author({"name": xml_safe(author)})
+        fe.dc.dc_creator(xml_safe(author))
+    for tag in article.tags:
+        fe.category(term=xml_safe(tag))
+    if rss and article.image:
+        fe.enclosure(config.url(article.image.path), article.image.length, article.image.type)
+
+
+def _serialise(feed: etree._Element, config: Config) -> bytes:
+    """Pretty XML, styled for people who open the feed in a browser.
+
+    A CSS stylesheet, not XSLT: browsers are removing XSLT, and Chromium already covers
+    XSLT-styled pages with a warning banner.
+    """
+    etree.indent(feed, space="  ")
+    style = etree.ProcessingInstruction(
+        "xml-stylesheet", f'type="text/css" href="{config.url(STYLESHEET)}"')
+    feed.addprevious(style)
+    return bytes(etree.tostring(feed.getroottree(), xml_declaration=True, encoding="UTF-8"))
