@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from feeder import __version__, publish
+from feeder import __version__, logs, publish
 from feeder.config import Config, load_config
 from feeder.errors import BuildError, ConfigError, ParseError
-from feeder.ingest import Ingestor
+from feeder.ingest import Ingestor, copy_tree
 from feeder.parser import Context, parse
 from feeder.store import Store
 
@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"feeder: bad configuration: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _setup_logging(config, getattr(args, "verbose", False))
+    verbose = getattr(args, "verbose", False)
+    logs.setup("DEBUG" if verbose else config.service_log_level.upper(), config.service_log_format)
     try:
         result: int = args.handler(args, config)
         return result
@@ -58,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     check = _command(commands, "check", _check, "Show what files parse into, and every "
                      "warning; exit 1 if any would be rejected.")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    imp = _command(commands, "import", _import, "Copy article files from a folder into the "
+                   "drop folder, then build once.")
+    imp.add_argument("source", type=Path, metavar="DIR", help="Folder to import from.")
 
     _command(commands, "status", _status, "Show what is stored, the last build and recent "
              "rejections.")
@@ -92,17 +97,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             "server.port": getattr(args, "port", None)}
 
 
-def _setup_logging(config: Config, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else config.service_log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not verbose:
-        # APScheduler logs every job run at INFO; feeder logs what each run did instead.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
 def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path)
     try:
@@ -114,6 +108,16 @@ def _build(args: argparse.Namespace, config: Config) -> int:
           f"{'nothing to write' if report.skipped else f'{len(report.written)} file(s) written'}"
           f" in {config.output_dir}")
     return 0
+
+
+def _import(args: argparse.Namespace, config: Config) -> int:
+    source: Path = args.source
+    if not source.is_dir():
+        print(f"feeder import: not a folder: {source}", file=sys.stderr)
+        return EXIT_USAGE
+    copied = copy_tree(source, config.drop_dir)
+    print(f"copied {copied} file(s) into {config.drop_dir}")
+    return _build(argparse.Namespace(reparse=False, force=False), config)
 
 
 def _check(args: argparse.Namespace, config: Config) -> int:
@@ -146,8 +150,9 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     try:
         print(f"store: {config.store_path}")
         print(f"entries: {store.count()}; files: {len(store.files())}")
-        built = store.meta("built_generation")
-        print(f"last build: generation {built or 'never'} of {store.generation()}")
+        pending = store.meta("built_generation") != str(store.generation())
+        print(f"last build: {store.meta('built_at') or 'never'}"
+              f"{' (changes waiting for the next build)' if pending else ''}")
         for article in store.scheduled(datetime.now(config.tz)):
             print(f"scheduled {article.published.isoformat()}: {article.title}")
         for path, reason, at in store.rejections():

@@ -60,6 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service.polling", False, "Use polling instead of inotify (network filesystems).",
             bool),
     Setting("service.log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    Setting("service.log_format", "text", "\"text\" for people, \"json\" for collectors."),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -90,6 +91,7 @@ class Config:
     service_settle_seconds: float
     service_polling: bool
     service_log_level: str
+    service_log_format: str
     authors: Mapping[str, str] = field(default_factory=dict)
     # Per-source feed metadata, by source key (e.g. "kota-semarang.kpu.go.id").
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -238,6 +240,8 @@ def _check_meaning(key: str, value: Any, where: str | None, name: str | None = N
         raise ConfigError(key, f"must be an http(s) URL or empty, got {value!r}", where)
     elif key == "service.log_level" and value.upper() not in LOG_LEVELS:
         raise ConfigError(key, f"must be one of {', '.join(LOG_LEVELS)}", where)
+    elif key == "service.log_format" and value not in ("text", "json"):
+        raise ConfigError(key, 'must be "text" or "json"', where)
     elif key == "server.port" and value > 65535:
         raise ConfigError(key, "must be at most 65535", where)
     return value

@@ -16,12 +16,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from feeder import media
+from feeder import media, metrics
 from feeder.article import Article
 from feeder.attach import Attacher
 from feeder.config import Config
 from feeder.errors import ParseError
 from feeder.parser import Context, parse
+from feeder.progress import Progress
 from feeder.store import Changes, FileRecord, Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,26 @@ def is_ignored(relative: str) -> bool:
         or (name.startswith("#") and name.endswith("#"))
         or name == "4913"  # vim's probe file
     )
+
+
+def copy_tree(source: Path, drop_dir: Path) -> int:
+    """Copy the files under *source* into *drop_dir* (keeping mtimes); return how many.
+
+    Files are copied to a hidden temporary name and renamed into place, so a running
+    service never reads half a file.
+    """
+    paths = [p for p in sorted(source.rglob("*")) if p.is_file()
+             and not is_ignored(p.relative_to(source).as_posix())]
+    progress = Progress(len(paths), f"copying {source}")
+    for done, path in enumerate(paths, 1):
+        target = drop_dir / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.importing")
+        shutil.copy2(path, temp)
+        os.replace(temp, target)
+        progress(done)
+    progress.close()
+    return len(paths)
 
 
 def categorise(article: Article, config: Config) -> Article:
@@ -73,10 +94,16 @@ class Ingestor:
         """
         changes = Changes()
         present = set()
-        for path in self._walk():
+        paths = list(self._walk())
+        progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
+        for done, path in enumerate(paths, 1):
             relative = path.relative_to(self.root).as_posix()
             present.add(relative)
             changes += self.ingest(path, force=reparse)
+            if progress:
+                progress(done)
+        if progress:
+            progress.close()
         for relative in set(self.store.files()) - present:
             changes += self._forget(relative)
         return changes
@@ -135,6 +162,9 @@ class Ingestor:
         articles = self.attacher.attach(path, [categorise(a, self.config) for a in articles])
         changes = self.store.put_file(record, articles, max(modified, edited_at or modified),
                                       keep=self._keeps(relative))
+        metrics.FILES_SEEN.inc()
+        for change in ("added", "updated", "removed"):
+            metrics.ENTRIES_CHANGED.labels(change).inc(getattr(changes, change))
         log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)", relative,
                  len(parsed.articles), changes.added, changes.updated, changes.removed,
                  len(parsed.problems))
@@ -185,6 +215,7 @@ class Ingestor:
                         "the file and drop it into the folder again.\n", encoding="utf-8")
         self.store.add_rejection(relative, reason, now)
         log.error("rejected %s: %s (moved to %s)", where, reason, destination)
+        metrics.FILES_REJECTED.inc()
         return self.store.remove_file(relative, keep=self._keeps(relative)) if known else (
             Changes())
 

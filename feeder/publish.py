@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from feeder import __version__, output
+from feeder import __version__, metrics, output
 from feeder.builder import (
     CHANNEL_FILES,
     FEED_FILES,
@@ -139,11 +139,14 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
             if output.write_if_changed(config.output_dir, name, files[name]):
                 report.written.append(name)
     except OSError as exc:
+        metrics.BUILD_FAILURES.inc()
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
     store.mark_built(generation, [slug for slug, _ in pending], report.channels, now)
     store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
     report.seconds = time.perf_counter() - started
+    metrics.REBUILD_SECONDS.observe(report.seconds)
+    metrics.LAST_BUILD.set(now.timestamp())
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))
     return report

@@ -1,0 +1,25 @@
+"""Prometheus metrics for `/metrics`, in a registry of feeder's own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+REGISTRY = CollectorRegistry()
+FILES_SEEN = Counter("feeder_files_seen", "Article files read and parsed.", registry=REGISTRY)
+FILES_REJECTED = Counter("feeder_files_rejected", "Files moved to the rejected folder.",
+                         registry=REGISTRY)
+ENTRIES_CHANGED = Counter("feeder_entries_changed", "Entries added, updated or retracted.",
+                          ["change"], registry=REGISTRY)
+REBUILD_SECONDS = Histogram("feeder_rebuild_seconds", "Duration of rebuilds that wrote files.",
+                            buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5),
+                            registry=REGISTRY)
+BUILD_FAILURES = Counter("feeder_build_failures", "Rebuilds that failed to write.",
+                         registry=REGISTRY)
+LAST_BUILD = Gauge("feeder_last_build_timestamp_seconds", "When the last rebuild succeeded.",
+                   registry=REGISTRY)
+
+
+def exposition() -> tuple[int, str, bytes]:
+    """The `/metrics` response: status, content type, body."""
+    return 200, CONTENT_TYPE_LATEST, generate_latest(REGISTRY)
