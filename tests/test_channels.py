@@ -101,3 +101,13 @@ def test_a_new_month_relinks_the_previous_archive_page(
         "month:2025-12", "month:2026-01"]
     assert links(config.output_dir / "archive/2025-12.xml")["next-archive"] == config.url(
         "archive/2026-01.xml")
+
+
+def test_relative_links_in_content_become_absolute(drop: Drop, store: Store,
+                                                   config: Config) -> None:
+    drop("a.md", "---\ntitle: Tautan\n---\nLihat [jadwal](jadwal.html) dan "
+         "[KPU](https://kpu.go.id/).")
+    build(store, config)
+    (entry,) = read_feed(config.output_dir / "atom.xml").entries
+    anchors = html.fromstring(entry.content[0].value).xpath("//a/@href")
+    assert anchors == [config.url("articles/jadwal.html"), "https://kpu.go.id/"]

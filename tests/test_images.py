@@ -138,5 +138,7 @@ def test_markdown_relative_image_is_published_and_linked(
     url = config.url(f"images/{image.name}")
     (item,) = read_json_feed(config.output_dir / "feed.json")["items"]
     sources = html.fromstring(item["content_html"]).xpath("//img/@src")
-    assert sources == [url, "../../rahasia.png", "https://example.org/a.png"]
+    # Relative URLs are made absolute for feed readers; the file outside is not published.
+    assert sources == [url, config.url("rahasia.png"), "https://example.org/a.png"]
+    assert not (config.output_dir / "rahasia.png").exists()
     assert item["image"] == url

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from lxml.html import fromstring, tostring
 
 from feeder.article import Article
 from feeder.config import Config
@@ -16,6 +19,7 @@ FEED_FILES = frozenset({*CHANNEL_FILES, "feeds.opml"})
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 STYLESHEET = "feed.css"
+_RELATIVE = re.compile(r'(?:href|src)="(?![a-z][a-z0-9+.-]*:)', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,20 @@ def author_name(article: Article, config: Config) -> str | None:
     if not article.author:
         return None
     return config.authors.get(article.author.lower(), article.author)
+
+
+def absolute_links(html: str, base: str) -> str:
+    """*html* with relative ``href``/``src`` made absolute against *base*.
+
+    Feed readers resolve relative URLs inconsistently (validators warn about them), so
+    feeds carry only absolute ones.
+    """
+    if not _RELATIVE.search(html):
+        return html
+    fragment = fromstring(f"<div>{html}</div>")
+    fragment.make_links_absolute(base, resolve_base_href=False)
+    inner: str = tostring(fragment, encoding="unicode", method="html")
+    return inner.removeprefix("<div>").removesuffix("</div>")
 
 
 def newest(articles: Sequence[Article]) -> datetime:

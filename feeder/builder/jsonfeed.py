@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feeder.article import Article
-from feeder.builder.channels import Channel, article_path, author_name
+from feeder.builder.channels import Channel, absolute_links, article_path, author_name
 from feeder.config import Config
 
 
@@ -28,11 +28,12 @@ def json_feed(articles: Sequence[Article], config: Config, channel: Channel) -> 
 
 
 def _item(article: Article, config: Config) -> dict[str, Any]:
+    url = config.url(article_path(article))
     item: dict[str, Any] = {
         "id": article.guid,
-        "url": config.url(article_path(article)),
+        "url": url,
         "title": article.title,
-        "content_html": article.content_html,
+        "content_html": absolute_links(article.content_html, url),
         "summary": article.summary,
         "date_published": article.published.isoformat(),
         "date_modified": article.updated.isoformat(),
@@ -43,9 +44,9 @@ def _item(article: Article, config: Config) -> dict[str, Any]:
     if article.tags:
         item["tags"] = list(article.tags)
     if article.image:
-        url = config.url(article.image.path)
-        item["image"] = url
-        item["attachments"] = [{"url": url, "mime_type": article.image.type,
+        image = config.url(article.image.path)
+        item["image"] = image
+        item["attachments"] = [{"url": image, "mime_type": article.image.type,
                                 "size_in_bytes": article.image.length}]
     extension = {"source": article.source, "place": article.place,
                  "photo_credit": article.photo_credit}

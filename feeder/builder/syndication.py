@@ -20,6 +20,7 @@ from feeder.builder.channels import (
     STYLESHEET,
     Archive,
     Channel,
+    absolute_links,
     archive_path,
     article_path,
     author_name,
@@ -124,7 +125,7 @@ def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
     fe.published(article.published)
     fe.updated(article.updated)
     fe.summary(xml_safe(article.summary))
-    fe.content(xml_safe(article.content_html), type="html")
+    fe.content(xml_safe(absolute_links(article.content_html, url)), type="html")
     author = author_name(article, config)
     if author:
         fe.author({"name": xml_safe(author)})
