@@ -22,13 +22,14 @@ from types import FrameType
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from feeder import publish
+from feeder import metrics, publish
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.ingest import Ingestor
 from feeder.server import FeedServer, make_config
 from feeder.store import Store
 from feeder.watcher import Watcher
+from feeder.websub import Pinger, changed_feeds
 
 log = logging.getLogger(__name__)
 JOB = "cycle"
@@ -57,6 +58,7 @@ class Service:
         self.last_build: datetime | None = None
         self.next_release: datetime | None = None
         self.builds = 0
+        self.pinger = Pinger(config.websub_hub) if config.websub_hub else None
 
     def start(self) -> None:
         self.config.drop_dir.mkdir(parents=True, exist_ok=True)
@@ -66,12 +68,16 @@ class Service:
         # Watch before the first scan, so nothing changing during the scan is missed.
         self.watcher.start()
         self.scheduler.start()
+        if self.pinger:
+            self.pinger.start()
 
     def stop(self) -> None:
         """Stop watching, let a rebuild in progress finish, close the store."""
         self.watcher.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.pinger:
+            self.pinger.stop()
         self.store.close()
 
     def enqueue(self, paths: Iterable[Path]) -> None:
@@ -125,6 +131,9 @@ class Service:
         self.last_build = now
         if not report.skipped:
             self.builds += 1
+            feeds = changed_feeds(report.written)
+            if self.pinger and feeds:
+                self.pinger.publish([self.config.url(name) for name in feeds])
         self._schedule_release(now)
 
     def _schedule_release(self, now: datetime) -> None:
@@ -147,7 +156,7 @@ def serve_forever(config: Config) -> int:
     """Run until SIGINT or SIGTERM; return the exit code."""
     service = Service(config)
     app = FeedServer(config.output_dir, config.server_cache_control,
-                     extra_routes={"/healthz": service.health})
+                     extra_routes={"/healthz": service.health, "/metrics": metrics.exposition})
     server = uvicorn.Server(make_config(app, config.server_host, config.server_port))
     stop = threading.Event()
 
