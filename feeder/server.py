@@ -58,6 +58,8 @@ _BY_SUFFIX = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
     ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif",
 }
+_BROWSABLE = frozenset({"rss.xml", "atom.xml"})
+_BROWSER_TYPE = b"application/xml" + _UTF8.encode()
 _ERRORS = {404: b"Not Found\n", 405: b"Method Not Allowed\n", 414: b"URI Too Long\n",
            500: b"Internal Server Error\n"}
 
@@ -134,6 +136,7 @@ class _Entry:
     plain: _Variant
     gzipped: _Variant | None
     weight: int
+    feed: bool = False  # RSS or Atom: browsers get it as application/xml (see _for_browser)
 
 
 def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
@@ -141,7 +144,9 @@ def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
     """Build every header list once; *body* None means "stream it", so only sizes matter."""
     lm = formatdate(st.st_mtime_ns // 10**9, usegmt=True).encode()
     ctype = content_type(name).encode()
-    tail = [(b"cache-control", cache_control), (b"vary", b"accept-encoding")]
+    feed = name in _BROWSABLE
+    vary = b"accept-encoding, accept" if feed else b"accept-encoding"
+    tail = [(b"cache-control", cache_control), (b"vary", vary)]
 
     def variant(etag: bytes, data: bytes | None, size: int, extra: Headers) -> _Variant:
         validators = [(b"etag", etag), (b"last-modified", lm)]
@@ -154,7 +159,19 @@ def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
         f'"{tag}-gz"'.encode(), gz, len(gz), [(b"content-encoding", b"gzip")])
     weight = len(body or b"") + len(gz or b"")
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    return _Entry(key, st.st_mtime_ns // 10**9, lm, plain, zipped, weight)
+    return _Entry(key, st.st_mtime_ns // 10**9, lm, plain, zipped, weight, feed)
+
+
+def _for_browser(response: Response) -> Response:
+    """*response* typed application/xml: Chromium shows the feed types as raw text and
+    ignores their stylesheet, but styles application/xml with the feed's CSS."""
+    status, headers, body = response
+    return status, [(n, _BROWSER_TYPE if n == b"content-type" else v) for n, v in headers], body
+
+
+def _is_browser(accept: bytes) -> bool:
+    # Browsers ask for text/html first; feed readers name the feed types or */*.
+    return b"text/html" in accept and b"rss+xml" not in accept and b"atom+xml" not in accept
 
 
 def _open(path: str) -> BinaryIO:
@@ -262,7 +279,7 @@ class FeedServer:
 
     def _choose(self, entry: _Entry, req: list[tuple[bytes, bytes]]) -> Response:
         """Pick the representation and apply conditionals, returning a prebuilt response."""
-        inm = ims = ae = None
+        inm = ims = ae = accept = None
         for name, value in req:
             if name == b"if-none-match":
                 inm = value
@@ -270,6 +287,8 @@ class FeedServer:
                 ims = value
             elif name == b"accept-encoding":
                 ae = value
+            elif name == b"accept":
+                accept = value
         gz = entry.gzipped
         chosen = gz if gz is not None and ae is not None and _accepts_gzip(ae) else entry.plain
         if inm is not None:
@@ -281,6 +300,8 @@ class FeedServer:
         elif ims is not None and (ims == entry.last_modified or (
                 (since := _http_date(ims)) is not None and entry.mtime <= since)):
             return chosen.not_modified
+        if entry.feed and accept is not None and _is_browser(accept):
+            return _for_browser(chosen.ok)
         return chosen.ok
 
     async def _load(self, path: str, fs_path: str) -> _Entry | None:

@@ -142,6 +142,24 @@ def test_content_types(app: FeedServer, path: str, ctype: str) -> None:
     assert call(app, path).headers["content-type"] == ctype
 
 
+CHROMIUM_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+                   "image/webp,*/*;q=0.8")
+
+
+@pytest.mark.parametrize(("path", "accept", "ctype"), [
+    ("/rss.xml", CHROMIUM_ACCEPT, "application/xml; charset=utf-8"),
+    ("/atom.xml", CHROMIUM_ACCEPT, "application/xml; charset=utf-8"),
+    ("/rss.xml", "application/rss+xml, application/xml;q=0.9, */*;q=0.8",
+     "application/rss+xml; charset=utf-8"),
+    ("/atom.xml", "*/*", "application/atom+xml; charset=utf-8"),
+    ("/feed.json", CHROMIUM_ACCEPT, "application/feed+json; charset=utf-8"),
+])
+def test_browsers_get_feeds_as_xml_readers_as_feeds(app: FeedServer, path: str, accept: str,
+                                                    ctype: str) -> None:
+    resp = call(app, path, headers={"Accept": accept})
+    assert resp.headers["content-type"] == ctype
+
+
 def test_get_returns_file_with_standard_headers(app: FeedServer, root: Path) -> None:
     resp = call(app, "/rss.xml")
     assert resp.status == 200
@@ -151,7 +169,7 @@ def test_get_returns_file_with_standard_headers(app: FeedServer, root: Path) -> 
     assert h["etag"].startswith('"') and h["etag"].endswith('"') and len(h["etag"]) == 18
     assert h["last-modified"] == formatdate(MTIME, usegmt=True)
     assert h["cache-control"] == "public, max-age=60"
-    assert h["vary"] == "accept-encoding"
+    assert h["vary"] == "accept-encoding, accept"  # feeds also vary by Accept (browsers)
     assert h["x-content-type-options"] == "nosniff"
     assert "content-encoding" not in h
 
@@ -257,7 +275,7 @@ def test_gzip_when_accepted(app: FeedServer, accept: str) -> None:
     assert gzip.decompress(resp.body) == RSS
     assert resp.headers["content-length"] == str(len(resp.body)) and len(resp.body) < len(RSS)
     assert resp.headers["etag"] == plain.headers["etag"][:-1] + '-gz"'
-    assert resp.headers["vary"] == "accept-encoding"
+    assert "accept-encoding" in resp.headers["vary"]
 
 
 @pytest.mark.parametrize("accept", ["gzip;q=0", "br, deflate", "gzip;q=0, *", "identity", ""])
