@@ -18,19 +18,28 @@ import gzip
 import hashlib
 import importlib.util
 import logging
-import mimetypes
 import os
 import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import formatdate, parsedate_to_datetime
-from functools import lru_cache
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import uvicorn
+
+from feeder.headers import (
+    BROWSABLE,
+    BROWSER_TYPE,
+    accepts_gzip,
+    bad_path,
+    compressible,
+    content_type,
+    etag_in,
+    http_date,
+    is_browser,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,79 +53,8 @@ Route = Callable[[], tuple[int, str, bytes]]
 MAX_PATH = 1024
 CHUNK = 256 * 1024
 MIN_GZIP = 256
-_UTF8 = "; charset=utf-8"
-_BY_NAME = {
-    "rss.xml": "application/rss+xml" + _UTF8,
-    "atom.xml": "application/atom+xml" + _UTF8,
-    "feed.json": "application/feed+json" + _UTF8,
-}
-_BY_SUFFIX = {
-    ".html": "text/html" + _UTF8, ".htm": "text/html" + _UTF8, ".opml": "text/x-opml" + _UTF8,
-    ".css": "text/css" + _UTF8, ".xsl": "application/xslt+xml", ".xml": "application/xml" + _UTF8,
-    ".json": "application/json", ".txt": "text/plain" + _UTF8, ".js": "text/javascript" + _UTF8,
-    # Explicit so the answer does not depend on the machine's /etc/mime.types.
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-    ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif",
-}
-_BROWSABLE = frozenset({"rss.xml", "atom.xml"})
-_BROWSER_TYPE = b"application/xml" + _UTF8.encode()
 _ERRORS = {404: b"Not Found\n", 405: b"Method Not Allowed\n", 414: b"URI Too Long\n",
            500: b"Internal Server Error\n"}
-
-
-def content_type(name: str) -> str:
-    """The Content-Type for a file called *name* (charset included for text formats)."""
-    suffix = os.path.splitext(name)[1].lower()
-    return (_BY_NAME.get(name) or _BY_SUFFIX.get(suffix) or mimetypes.guess_type(name)[0]
-            or "application/octet-stream")
-
-
-def _compressible(ctype: str) -> bool:
-    # Images and archives are already compressed; gzip only helps text formats (and SVG).
-    return ctype.startswith("text/") or any(k in ctype for k in ("xml", "json", "javascript"))
-
-
-def _bad_path(path: str) -> bool:
-    """True for anything that is not a plain "/a/b/c" path of visible segments."""
-    return (not path.startswith("/") or "/." in path or "//" in path or "\\" in path
-            or not path.isprintable())
-
-
-@lru_cache(maxsize=256)
-def _accepts_gzip(value: bytes) -> bool:
-    """Parse Accept-Encoding; memoised because clients send only a handful of distinct values."""
-    weights: dict[bytes, float] = {}
-    for part in value.lower().split(b","):
-        name, _, params = part.partition(b";")
-        key, _, q = params.partition(b"=")
-        try:
-            weights[name.strip()] = float(q) if key.strip() == b"q" else 1.0
-        except ValueError:
-            weights[name.strip()] = 0.0
-    return weights.get(b"gzip", weights.get(b"x-gzip", weights.get(b"*", 0.0))) > 0
-
-
-@lru_cache(maxsize=256)
-def _http_date(value: bytes) -> float | None:
-    """Seconds since the epoch for an HTTP date, or None when it cannot be parsed."""
-    try:
-        when = parsedate_to_datetime(value.decode("latin-1"))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    # HTTP dates are always UTC; asctime and "-0000" forms parse as naive datetimes.
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-
-
-def _etag_in(header: bytes, tag: bytes) -> bool:
-    """If-None-Match uses weak comparison: ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
-    if header == tag:
-        return True
-    for part in header.split(b","):
-        part = part.strip()
-        if part == b"*" or part.removeprefix(b"W/") == tag:
-            return True
-    return False
-
 
 Response = tuple[int, Headers, bytes]
 
@@ -144,7 +82,7 @@ def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
     """Build every header list once; *body* None means "stream it", so only sizes matter."""
     lm = formatdate(st.st_mtime_ns // 10**9, usegmt=True).encode()
     ctype = content_type(name).encode()
-    feed = name in _BROWSABLE
+    feed = name in BROWSABLE
     vary = b"accept-encoding, accept" if feed else b"accept-encoding"
     tail = [(b"cache-control", cache_control), (b"vary", vary)]
 
@@ -166,12 +104,10 @@ def _for_browser(response: Response) -> Response:
     """*response* typed application/xml: Chromium shows the feed types as raw text and
     ignores their stylesheet, but styles application/xml with the feed's CSS."""
     status, headers, body = response
-    return status, [(n, _BROWSER_TYPE if n == b"content-type" else v) for n, v in headers], body
+    return status, [(n, BROWSER_TYPE if n == b"content-type" else v) for n, v in headers], body
 
 
-def _is_browser(accept: bytes) -> bool:
-    # Browsers ask for text/html first; feed readers name the feed types or */*.
-    return b"text/html" in accept and b"rss+xml" not in accept and b"atom+xml" not in accept
+
 
 
 def _open(path: str) -> BinaryIO:
@@ -247,7 +183,7 @@ class FeedServer:
                        (b"content-length", str(len(body)).encode()),
                        (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
             return await _send(send, status, headers, b"" if head else body)
-        if _bad_path(path):
+        if bad_path(path):
             return await _error(send, 404, head)
         await self._file(path, head, scope["headers"], send)
 
@@ -290,17 +226,17 @@ class FeedServer:
             elif name == b"accept":
                 accept = value
         gz = entry.gzipped
-        chosen = gz if gz is not None and ae is not None and _accepts_gzip(ae) else entry.plain
+        chosen = gz if gz is not None and ae is not None and accepts_gzip(ae) else entry.plain
         if inm is not None:
             # Either variant's tag proves the client holds current content; answer with the
             # tag it matched so a cache updates the right stored response.
             for variant in (chosen, entry.plain, gz):
-                if variant is not None and _etag_in(inm, variant.etag):
+                if variant is not None and etag_in(inm, variant.etag):
                     return variant.not_modified
         elif ims is not None and (ims == entry.last_modified or (
-                (since := _http_date(ims)) is not None and entry.mtime <= since)):
+                (since := http_date(ims)) is not None and entry.mtime <= since)):
             return chosen.not_modified
-        if entry.feed and accept is not None and _is_browser(accept):
+        if entry.feed and accept is not None and is_browser(accept):
             return _for_browser(chosen.ok)
         return chosen.ok
 
@@ -353,7 +289,7 @@ class FeedServer:
         tag = hashlib.blake2b(body, digest_size=8).hexdigest()
         gz = None
         name = os.path.basename(fs_path)  # the URL's name decides the type, not a link target
-        if len(body) >= MIN_GZIP and _compressible(content_type(name)):
+        if len(body) >= MIN_GZIP and compressible(content_type(name)):
             gz = gzip.compress(body, compresslevel=6, mtime=0)
             gz = gz if len(gz) < len(body) else None
         return _make_entry(st, name, tag, body, self._cache_control, gz)
