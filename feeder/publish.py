@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 
 from feeder import __version__, metrics, output
+from feeder.article import Article
 from feeder.builder import (
     CHANNEL_FILES,
-    FEED_FILES,
     Archive,
     Channel,
     SourceSummary,
     archive_path,
+    article_path,
     render_archive,
     render_article,
     render_assets,
@@ -123,26 +124,27 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     report = BuildReport()
     dirty = [*store.dirty_channels(), *(c for a in released for c in a.channels)]
     files, gone = _render_channels(store, config, now, dirty, report)
-    pending = store.pending_pages(now)
-    for slug, article in pending:
-        if article is None:
-            gone.append(f"articles/{slug}.html")
-            continue
-        files[f"articles/{slug}.html"] = render_article(article, config)
-        if article.image and (config.media_dir / article.image.name).is_file():
-            files[article.image.path] = (config.media_dir / article.image.name).read_bytes()
+    writer = output.Writer(config.output_dir)
+    done: list[str] = []
     try:
-        report.deleted = [name for name in gone if output.remove(config.output_dir, name)]
         # Pages and images first, feeds last: a reader never meets a link to a page or an
         # image not yet written.
-        for name in sorted(files, key=lambda n: n.rsplit("/", 1)[-1] in FEED_FILES):
-            if output.write_if_changed(config.output_dir, name, files[name]):
+        for slug, article in store.pending_pages(now):
+            done.append(slug)
+            if article is None:
+                gone.append(f"articles/{slug}.html")
+            else:
+                _write_page(writer, article, config, report)
+        report.deleted = [name for name in gone if writer.remove(name)]
+        for name, data in files.items():
+            if writer.write(name, data):
                 report.written.append(name)
+        writer.finish()
     except OSError as exc:
         metrics.BUILD_FAILURES.inc()
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
-    store.mark_built(generation, [slug for slug, _ in pending], report.channels, now)
+    store.mark_built(generation, done, report.channels, now)
     store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
     report.seconds = time.perf_counter() - started
     metrics.REBUILD_SECONDS.observe(report.seconds)
@@ -150,6 +152,19 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))
     return report
+
+
+def _write_page(writer: output.Writer, article: Article, config: Config,
+                report: BuildReport) -> None:
+    name = article_path(article)
+    if writer.write(name, render_article(article, config), durable=False):
+        report.written.append(name)
+    if article.image is None:
+        return
+    cleaned = config.media_dir / article.image.name
+    if cleaned.is_file() and writer.write(article.image.path, cleaned.read_bytes(),
+                                          durable=False):
+        report.written.append(article.image.path)
 
 
 def _render_fingerprint(config: Config) -> str:

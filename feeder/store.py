@@ -216,17 +216,26 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_pages(self, now: datetime) -> list[tuple[str, Article | None]]:
+    def pending_pages(self, now: datetime,
+                      batch: int = 500) -> Iterator[tuple[str, Article | None]]:
         """Article pages to write (with their article) or delete (with None).
 
-        Pages of embargoed entries stay pending until their time.
+        Pages of embargoed entries stay pending until their time. Read in batches, so a
+        full rebuild of a large archive never holds it all in memory.
         """
-        with self._lock:
-            rows = list(self._db.execute(
-                "SELECT p.slug, e.data FROM pending_pages p LEFT JOIN entries e "
-                "ON e.key = p.key AND e.draft = 0 WHERE e.visible_ts IS NULL OR "
-                "e.visible_ts <= ?", (now.timestamp(),)))
-        return [(slug, Article.from_dict(json.loads(d)) if d else None) for slug, d in rows]
+        after = ""
+        while True:
+            with self._lock:
+                rows = list(self._db.execute(
+                    "SELECT p.slug, e.data FROM pending_pages p LEFT JOIN entries e "
+                    "ON e.key = p.key AND e.draft = 0 WHERE p.slug > ? AND "
+                    "(e.visible_ts IS NULL OR e.visible_ts <= ?) ORDER BY p.slug LIMIT ?",
+                    (after, now.timestamp(), batch)))
+            for slug, data in rows:
+                yield slug, Article.from_dict(json.loads(data)) if data else None
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
 
     def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[str],
                    built_at: datetime) -> None:
