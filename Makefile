@@ -25,6 +25,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Benchmarks (issue #8): about 6-8 minutes; BENCH_ARGS=--quick for a short smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) state rejected .pytest_cache .mypy_cache .ruff_cache
 	find feeds -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,1 @@
+"""feeder's benchmarks: run them with ``make bench`` or ``python -m benchmarks.run [--quick]``."""

@@ -1,0 +1,118 @@
+"""2. Cold import: ``feeder build`` on a fresh store of a large drop folder, in a child process.
+
+The workspace it leaves behind (drop folder, store, outputs, config) is reused by the
+rebuild and memory benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import corpus
+from benchmarks.common import (
+    Scale,
+    Section,
+    corpus_newest,
+    count,
+    feeder_command,
+    mib,
+    write_config,
+)
+
+TARGET_SECONDS = 30.0
+REBUILT = re.compile(r"rebuilt in ([\d.]+) s")
+
+
+@dataclass
+class ChildRun:
+    """How a child process ended, and what it cost."""
+
+    seconds: float
+    exit_code: int | None  # None: killed at the time limit
+    max_rss_kib: int
+    user_seconds: float
+    system_seconds: float
+
+
+def run_child(command: list[str], cwd: Path, log: Path, limit: float) -> ChildRun:
+    """Run *command*, killing it after *limit* seconds; rusage comes from ``wait4``."""
+    killed = threading.Event()
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+
+    def kill() -> None:
+        killed.set()
+        process.send_signal(signal.SIGKILL)
+
+    timer = threading.Timer(limit, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return ChildRun(seconds, None if killed.is_set() else process.returncode,
+                    usage.ru_maxrss, usage.ru_utime, usage.ru_stime)
+
+
+def prepare(root: Path, articles: int) -> Path:
+    """A drop folder of news pages (five articles each) and a config; return the config."""
+    config = write_config(root)
+    corpus.write_pages(root / "drop", articles, corpus_newest())
+    return config
+
+
+def run(scale: Scale, root: Path) -> Section:
+    """Time and peak memory of the first ``feeder build`` over the whole drop folder."""
+    section = Section("2. Cold import (feeder build, fresh store)")
+    articles = scale.pick(100_000, 2_000)
+    limit = scale.pick(420.0, 60.0)
+    started = time.perf_counter()
+    config = prepare(root, articles)
+    files = articles // corpus.ARTICLES_PER_PAGE
+    generate = time.perf_counter() - started
+    log = root / "import.log"
+    result = run_child(feeder_command("build", "--config", str(config), "--drop-dir",
+                                      str(root / "drop"), "--output-dir", str(root / "out"),
+                                      "--state-dir", str(root / "state")), root, log, limit)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if result.exit_code is None:
+        section.add(f"{count(articles)} articles in {count(files)} files: time",
+                    f"> {limit:.0f} s (killed)", f"< {TARGET_SECONDS:.0f} s", False)
+        return section
+    if result.exit_code != 0:
+        raise RuntimeError(f"feeder build failed ({result.exit_code}):\n{text[-3000:]}")
+    ok = result.seconds < TARGET_SECONDS if not scale.quick else None
+    section.add(f"{count(articles)} articles in {count(files)} files: time",
+                f"{result.seconds:.1f} s", f"< {TARGET_SECONDS:.0f} s", ok)
+    section.add("articles/s", f"{articles / result.seconds:,.0f}")
+    section.add("peak RSS (ru_maxrss of the child)", mib(result.max_rss_kib))
+    built = REBUILT.findall(text)
+    if built:
+        build_seconds = float(built[-1])
+        section.add("of which: scan + parse + store", f"{result.seconds - build_seconds:.1f} s")
+        section.add("of which: build (render + write outputs)", f"{build_seconds:.1f} s")
+    section.add("CPU user / system", f"{result.user_seconds:.1f} s / "
+                f"{result.system_seconds:.1f} s")
+    section.add("store size on disk", mib(_size(root / "state") / 1024))
+    section.add("output size on disk", mib(_size(root / "out") / 1024))
+    section.notes.append(
+        f"Generated {count(files)} page files ({mib(_size(root / 'drop') / 1024)}) in "
+        f"{generate:.1f} s (not timed). `feeder build` runs as a child process with the "
+        "default configuration (max_entries 50, INFO logging to a file); it writes one HTML "
+        "page per article plus the feeds.")
+    return section
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the files under *folder*."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

@@ -1,0 +1,74 @@
+"""1. Parse throughput: ``feeder.parser.parse`` called directly on generated files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+
+from benchmarks import corpus
+from benchmarks.common import TIMEZONE, Scale, Section, corpus_newest
+from feeder.parser import Context, parse
+
+Corpus = list[tuple[str, bytes]]
+
+
+def news_pages(files: int, newest: date) -> Corpus:
+    """Seed-style pages of five articles each."""
+    return [(name, text.encode()) for name, text in
+            corpus.pages(files * corpus.ARTICLES_PER_PAGE, newest)]
+
+
+def plain_texts(files: int, newest: date) -> Corpus:
+    return [(f"single-{n:05d}.txt", corpus.single_text(n, newest).encode())
+            for n in range(files)]
+
+
+def markdowns(files: int, newest: date) -> Corpus:
+    return [(f"article-{n:05d}.md", corpus.markdown_text(n, newest).encode())
+            for n in range(files)]
+
+
+KINDS: dict[str, Callable[[int, date], Corpus]] = {
+    "news pages (.txt, 5 articles each)": news_pages,
+    "single articles (.txt)": plain_texts,
+    "Markdown with front matter (.md)": markdowns,
+}
+
+
+def throughput(files: Corpus, seconds: float) -> tuple[float, float, float]:
+    """Parse *files* over and over for about *seconds*; return (articles/s, files/s, MB/s)."""
+    received = datetime.now(TIMEZONE)
+    contexts = [(data, Context(path=name, received=received)) for name, data in files]
+    for data, ctx in contexts[:20]:  # warm up regex and template caches
+        parse(data, ctx)
+    articles = parsed = size = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        for data, ctx in contexts:
+            articles += len(parse(data, ctx).articles)
+            parsed += 1
+            size += len(data)
+    elapsed = time.perf_counter() - started
+    return articles / elapsed, parsed / elapsed, size / elapsed / 1e6
+
+
+def run(scale: Scale) -> Section:
+    """Articles per second for each kind of file, one core."""
+    section = Section("1. Parse throughput")
+    files = scale.pick(400, 60)
+    seconds = scale.pick(4.0, 0.4)
+    newest = corpus_newest()
+    rates = {}
+    for label, make in KINDS.items():
+        per_article, per_file, mb = throughput(make(files, newest), seconds)
+        rates[label] = per_article
+        section.add(f"{label}: articles/s", f"{per_article:,.0f}")
+        section.add(f"{label}: files/s, MB/s", f"{per_file:,.0f}, {mb:.1f}")
+    pages, markdown = rates[next(iter(KINDS))], rates[list(KINDS)[2]]
+    section.notes.append(
+        f"{files} distinct files per kind, parsed repeatedly for {seconds:g} s each on one "
+        f"core, in-process (no I/O). Markdown parses at {markdown / pages:.2f}x the rate of "
+        "news-page articles.")
+    return section
