@@ -55,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
     Setting("service.rebuild_interval", 60.0, "Seconds between safety-net rescans and rebuilds.",
             float, 1),
-    Setting("service.settle_seconds", 0.25, "A file must be unchanged this long before it is "
+    Setting("service.settle_seconds", 0.1, "A file must be unchanged this long before it is "
             "read.", float, 0),
     Setting("service.polling", False, "Use polling instead of inotify (network filesystems).",
             bool),

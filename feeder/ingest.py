@@ -27,6 +27,7 @@ from feeder.store import Changes, FileRecord, Store
 
 log = logging.getLogger(__name__)
 
+BATCH = 200  # files a scan commits at once
 TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
                  ".download", ".bak")
 
@@ -43,6 +44,14 @@ def is_ignored(relative: str) -> bool:
         or (name.startswith("#") and name.endswith("#"))
         or name == "4913"  # vim's probe file
     )
+
+
+def _changed_since(path: Path, seen: os.stat_result) -> bool:
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns)
 
 
 def copy_tree(source: Path, drop_dir: Path) -> int:
@@ -96,12 +105,13 @@ class Ingestor:
         present = set()
         paths = list(self._walk())
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
-        for done, path in enumerate(paths, 1):
-            relative = path.relative_to(self.root).as_posix()
-            present.add(relative)
-            changes += self.ingest(path, force=reparse)
+        for start in range(0, len(paths), BATCH):
+            with self.store.batch():
+                for path in paths[start:start + BATCH]:
+                    present.add(path.relative_to(self.root).as_posix())
+                    changes += self.ingest(path, force=reparse)
             if progress:
-                progress(done)
+                progress(min(start + BATCH, len(paths)))
         if progress:
             progress.close()
         for relative in set(self.store.files()) - present:
@@ -138,7 +148,8 @@ class Ingestor:
             return Changes()
         if stat.st_size > self.config.parse_max_file_bytes:
             return self._reject(path, relative, known, f"file is {stat.st_size} bytes, more "
-                                f"than parse.max_file_bytes = {self.config.parse_max_file_bytes}")
+                                f"than parse.max_file_bytes = {self.config.parse_max_file_bytes}",
+                                seen=stat)
         data = path.read_bytes()
         modified = datetime.fromtimestamp(stat.st_mtime, self.config.tz)
         record = FileRecord(relative, stat.st_size, stat.st_mtime_ns,
@@ -153,7 +164,7 @@ class Ingestor:
         try:
             parsed = parse(data, self._context(relative, record.received))
         except ParseError as exc:
-            return self._reject(path, relative, known, exc.reason, exc.line)
+            return self._reject(path, relative, known, exc.reason, exc.line, seen=stat)
         for problem in parsed.problems:
             log.warning("%s", problem)
         forced = self._folder(relative).get("source")
@@ -204,8 +215,12 @@ class Ingestor:
         self._reject(path, relative, self.store.file(relative), reason)
 
     def _reject(self, path: Path, relative: str, known: FileRecord | None, reason: str,
-                line: int | None = None) -> Changes:
+                line: int | None = None, seen: os.stat_result | None = None) -> Changes:
         where = f"{relative}:{line}" if line else relative
+        if seen is not None and _changed_since(path, seen):
+            # Still being written: judge the finished file, which the watcher reports again.
+            log.info("%s changed while it was read; not rejecting it yet", relative)
+            return Changes()
         destination = self._rejected_name(relative)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, destination)

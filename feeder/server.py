@@ -331,5 +331,5 @@ def make_config(
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level,
         http="httptools" if fast_http else "h11", loop="uvloop" if fast_loop else "asyncio",
-        lifespan="off", access_log=False, server_header=False,
+        lifespan="off", access_log=False, server_header=False, proxy_headers=False,
     )

@@ -115,8 +115,9 @@ class Service:
             raise
 
     def _ingest(self, paths: set[Path]) -> None:
-        for path in sorted(paths):
-            self.ingestor.ingest(path)
+        with self.store.batch():
+            for path in sorted(paths):
+                self.ingestor.ingest(path)
         if time.monotonic() - self._last_scan >= self.config.service_rebuild_interval:
             self._last_scan = time.monotonic()
             self.ingestor.scan()
