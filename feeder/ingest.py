@@ -85,6 +85,18 @@ def categorise(article: Article, config: Config) -> Article:
     return article if tags == article.tags else replace(article, tags=tags)
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode() turned undecodable bytes into surrogates
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class Ingestor:
     """Keeps the store in step with the drop folder."""
 
@@ -128,6 +140,10 @@ class Ingestor:
         if is_ignored(relative):
             return Changes()
         try:
+            if not _is_utf8(relative):
+                # The store, the log and every feed need text: this name is other bytes.
+                return self._reject(path, relative, None, "the file name is not valid "
+                                    "UTF-8; rename the file and drop it again")
             return self._ingest(path, relative, force)
         except OSError as exc:
             # Vanished or unreadable mid-read: the next event or rescan will see it again.
@@ -143,6 +159,9 @@ class Ingestor:
         if not path.is_file():
             return Changes()
         known = self.store.file(relative)
+        if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
+            return self._reject(path, relative, known, "a link to a file outside the drop "
+                                "folder; copy the file in instead")
         if not force and known and (known.size, known.mtime_ns) == (stat.st_size,
                                                                      stat.st_mtime_ns):
             return Changes()
@@ -216,25 +235,29 @@ class Ingestor:
 
     def _reject(self, path: Path, relative: str, known: FileRecord | None, reason: str,
                 line: int | None = None, seen: os.stat_result | None = None) -> Changes:
-        where = f"{relative}:{line}" if line else relative
         if seen is not None and _changed_since(path, seen):
             # Still being written: judge the finished file, which the watcher reports again.
             log.info("%s changed while it was read; not rejecting it yet", relative)
             return Changes()
-        destination = self._rejected_name(relative)
+        relative = _printable(relative)
+        where = f"{relative}:{line}" if line else relative
+        destination = self._rejected_name(path.relative_to(self.root))
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, destination)
         now = datetime.now(self.config.tz)
         note = destination.with_name(destination.name + ".why.txt")
+        # The note first: a crash or a full disk before the move leaves the file in the
+        # drop folder to be rejected again, never in rejected/ without its reason.
         note.write_text(f"{where}: {reason}\n\nRejected by feeder at {now.isoformat()}. Fix "
-                        "the file and drop it into the folder again.\n", encoding="utf-8")
+                        "the file and drop it into the folder again.\n", encoding="utf-8",
+                        errors="replace")
+        shutil.move(path, destination)
         self.store.add_rejection(relative, reason, now)
         log.error("rejected %s: %s (moved to %s)", where, reason, destination)
         metrics.FILES_REJECTED.inc()
         return self.store.remove_file(relative, keep=self._keeps(relative)) if known else (
             Changes())
 
-    def _rejected_name(self, relative: str) -> Path:
+    def _rejected_name(self, relative: Path) -> Path:
         target = self.config.rejected_dir / relative
         stem, n = target, 1
         while target.exists():

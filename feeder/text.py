@@ -28,9 +28,13 @@ def slugify(text: str, limit: int = 60) -> str:
 
 
 def normalise_title(title: str) -> str:
-    """Titles that differ only in case, spacing or punctuation identify the same article."""
+    """Titles that differ only in case, spacing or punctuation identify the same article.
+
+    A title with no letters or digits at all ("🎉 🎉") keeps its symbols: otherwise every
+    such title would be the same article and each would replace the one before.
+    """
     folded = unicodedata.normalize("NFKC", title).casefold()
-    return " ".join(re.findall(r"\w+", folded))
+    return " ".join(re.findall(r"\w+", folded)) or " ".join(folded.split())
 
 
 def paragraphs_html(paragraphs: list[str]) -> str:

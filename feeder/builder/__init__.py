@@ -19,6 +19,7 @@ from feeder.builder.channels import (
     archive_path,
     article_path,
     author_name,
+    feed_safe,
 )
 from feeder.builder.jsonfeed import json_feed
 from feeder.builder.pages import page, render_article, render_assets
@@ -39,6 +40,7 @@ def render_feeds(articles: Sequence[Article], config: Config, channel: Channel |
 
     *archive* is the newest archive month, linked as ``prev-archive`` (RFC 5005).
     """
+    articles = [feed_safe(a) for a in articles]
     channel = channel or Channel.aggregate(config)
     links = [("prev-archive", config.url(archive_path(archive)))] if archive else []
     feeds = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from lxml.html import fromstring, tostring
 from feeder.article import Article
 from feeder.config import Config
 from feeder.sources import Source
+from feeder.text import xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
@@ -63,6 +65,18 @@ class Archive:
     month: str
     previous: str | None
     next: str | None
+
+
+def feed_safe(article: Article) -> Article:
+    """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates)."""
+    changes: dict[str, object] = {
+        f.name: xml_safe(value) for f in dataclasses.fields(article) if f.name != "key"
+        and isinstance(value := getattr(article, f.name), str) and xml_safe(value) != value}
+    if any(xml_safe(t) != t for t in article.tags):
+        changes["tags"] = tuple(t for t in map(xml_safe, article.tags) if t.strip())
+    if not str(changes.get("title", article.title)).strip():
+        changes["title"] = "(untitled)"
+    return dataclasses.replace(article, **changes) if changes else article  # type: ignore[arg-type]
 
 
 def tag_prefix(slug: str) -> str:

@@ -13,6 +13,7 @@ from feeder.builder.channels import (
     Channel,
     article_path,
     author_name,
+    feed_safe,
     tag_prefix,
 )
 from feeder.config import Config
@@ -27,6 +28,7 @@ _TEMPLATES = Environment(
 
 
 def render_article(article: Article, config: Config) -> bytes:
+    article = feed_safe(article)
     return page("article.html.j2", config, article=article,
                 channel=Channel.aggregate(config), source=describe(article.source, config))
 

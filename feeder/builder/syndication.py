@@ -7,6 +7,7 @@ but ``href`` of an Atom entry's links (its issue #135).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,7 +125,8 @@ def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
     fe.link(href=url, rel="alternate", type="text/html")
     fe.published(article.published)
     fe.updated(article.updated)
-    fe.summary(xml_safe(article.summary))
+    # Readers take RSS <description> as HTML: escape the plain text, or markup in it runs.
+    fe.summary(xml_safe(html.escape(article.summary, quote=False)), type="html")
     fe.content(xml_safe(absolute_links(article.content_html, url)), type="html")
     author = author_name(article, config)
     if author:

@@ -8,13 +8,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
+from feeder.article import Article
 from feeder.errors import ParseError
-from feeder.parser.common import Context, Parsed, Problem
+from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem
 from feeder.parser.decode import decode
 from feeder.parser.markdown import parse_markdown
 from feeder.parser.page import parse_text
+from feeder.text import xml_safe
 
 __all__ = ["SUFFIXES", "Context", "ParseError", "Parsed", "Problem", "parse"]
 
@@ -23,8 +29,29 @@ _FORMATS = {".txt": parse_text, ".text": parse_text, ".md": parse_markdown,
 SUFFIXES = frozenset(_FORMATS)
 
 
+log = logging.getLogger(__name__)
+
+
 def parse(data: bytes, ctx: Context) -> Parsed:
-    """Parse one file's bytes; raise ParseError when it yields no article at all."""
+    """Parse one file's bytes; raise ParseError when it yields no article at all.
+
+    Never raises anything else: a bug met by some input rejects that one file (with the
+    traceback in the log) instead of stopping every later file from being read.
+    """
+    try:
+        parsed = _parse(data, ctx)
+        safe = [_feed_safe(article, ctx, parsed.problems) for article in parsed.articles]
+    except ParseError:
+        raise
+    except Exception as exc:  # the last line of defence, logged in full
+        log.exception("%s: the parser failed", ctx.path)
+        what = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise ParseError(ctx.path, None, f"feeder could not parse this file ({what}); "
+                         "please report it") from None
+    return Parsed(articles=safe, problems=parsed.problems)
+
+
+def _parse(data: bytes, ctx: Context) -> Parsed:
     suffix = PurePath(ctx.path).suffix.lower()
     parser = _FORMATS.get(suffix)
     if parser is None:
@@ -38,3 +65,57 @@ def parse(data: bytes, ctx: Context) -> Parsed:
         raise ParseError(ctx.path, None, "no article found")
     parsed.problems[:0] = problems
     return parsed
+
+
+def _feed_safe(article: Article, ctx: Context, problems: list[Problem]) -> Article:
+    """*article* with nothing feeds cannot carry: the parsers' last check.
+
+    Text loses the characters XML 1.0 forbids (which YAML escapes and HTML character
+    references can bring back after decoding removed them); dates move into the years
+    feeds can carry, and offsets with seconds (Jakarta before 1924) become UTC.
+    """
+    changes: dict[str, Any] = {}
+    removed = 0
+    for spec in dataclasses.fields(article):
+        value = getattr(article, spec.name)
+        if isinstance(value, str):
+            safe: Any = xml_safe(value)
+            lost = len(value) - len(safe)
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            cleaned = [xml_safe(v) for v in value]
+            lost = sum(map(len, value)) - sum(map(len, cleaned))
+            safe = tuple(dict.fromkeys(v for v in cleaned if v.strip()))
+        else:
+            continue
+        if safe != value:
+            changes[spec.name] = safe
+            removed += lost
+    if removed:
+        problems.append(Problem(path=ctx.path, line=article.line, message=(
+            f"removed {removed} character(s) that feeds cannot carry")))
+    for name in ("published", "updated"):
+        when: datetime = getattr(article, name)
+        fixed = _feed_date(when, ctx.received)
+        if fixed != when or fixed.utcoffset() != when.utcoffset():
+            changes[name] = fixed
+            if fixed != when:
+                problems.append(Problem(path=ctx.path, line=article.line, message=(
+                    f"{name} {when.isoformat()} is outside the years feeds can carry; "
+                    f"using {fixed.isoformat()}")))
+    if not changes:
+        return article
+    try:
+        return dataclasses.replace(article, **changes)
+    except ValueError as exc:
+        raise ParseError(ctx.path, article.line, f"nothing feeds can carry is left: {exc}"
+                         ) from None
+
+
+def _feed_date(when: datetime, received: datetime) -> datetime:
+    offset = when.utcoffset() or timedelta(0)
+    if offset % timedelta(minutes=1):
+        when = when.astimezone(UTC)
+    if EARLIEST <= when <= LATEST:
+        return when
+    fallback = received if EARLIEST <= received <= LATEST else when
+    return min(max(fallback, EARLIEST), LATEST)

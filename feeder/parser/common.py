@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from feeder.article import Article
 from feeder.text import slugify
+
+# The dates feeds can carry: RSS and Atom readers expect four-digit years, and a year-9999
+# date in a negative offset is out of range in UTC.
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,15 +34,18 @@ MONTHS = {
 }
 _WEEKDAY = r"(?P<weekday>senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad)"
 _YEAR = r"(?P<year>\d{4}|\d{2})"
+# No two ``\s*`` may stand side by side (write ``\s*(?:,\s*)?``, not ``\s*,?\s*``): on a
+# long run of spaces that fails to match they backtrack in polynomial time, and one
+# "Kamis" followed by 2,000 spaces took 30 s.
 # "Kamis (4/12)", "Jumat (18/7/2025)", and the real typo "Kamis (4/12." with no ")".
 _NUMERIC = re.compile(
-    _WEEKDAY + r"\s*,?\s*\(\s*(?P<day>\d{1,2})\s*[/.-]\s*(?P<month>\d{1,2})"
-    r"(?:\s*[/.-]\s*" + _YEAR + r")?\s*(?P<close>\))?",
+    _WEEKDAY + r"\s*(?:,\s*)?\(\s*(?P<day>\d{1,2})\s*[/.-]\s*(?P<month>\d{1,2})"
+    r"(?:\s*[/.-]\s*" + _YEAR + r")?(?:\s*(?P<close>\)))?",
     re.IGNORECASE,
 )
 # "Kamis, 4 Desember 2025", "(4 Des)", "Kamis 4 Desember".
 _NAMED = re.compile(
-    r"(?:" + _WEEKDAY + r"\s*,?\s*\(?\s*)?(?P<day>\d{1,2})\s+(?P<month>"
+    r"(?:" + _WEEKDAY + r"\s*(?:,\s*)?(?:\(\s*)?)?(?P<day>\d{1,2})\s+(?P<month>"
     + "|".join(sorted(MONTHS, key=len, reverse=True))
     + r")\b\.?(?:\s+" + _YEAR + r"\b)?",
     re.IGNORECASE,

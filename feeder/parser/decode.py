@@ -15,14 +15,14 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     """Decode *data* and normalise line ends; raise ParseError for what is not text."""
     problems: list[Problem] = []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = _strict(data, "utf-16", path)
+        text = _strict(data, "utf-16", path, problems)
     elif data.startswith(codecs.BOM_UTF8):
-        text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8", path)
+        text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8", path, problems)
     else:
         if b"\x00" in data[:_BINARY_SAMPLE]:
             raise ParseError(path, None, "binary file (contains NUL bytes), not text")
         try:
-            text = data.decode("utf-8")
+            text = _truncated(data, "utf-8", path, problems)
         except UnicodeDecodeError as exc:
             text = _legacy(data, path, exc, problems)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -37,9 +37,27 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     return text, problems
 
 
-def _strict(data: bytes, encoding: str, path: str) -> str:
+def _truncated(data: bytes, encoding: str, path: str, problems: list[Problem]) -> str:
+    """*data* decoded, tolerating only a last character cut off (a copy that stopped short).
+
+    Falling back to Windows-1252 for that would garble every other non-ASCII character.
+    """
     try:
         return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.end != len(data) or exc.reason not in ("unexpected end of data",
+                                                       "truncated data"):
+            raise
+        cut = exc.start
+    problems.append(Problem(path=path, line=data.count(b"\n", 0, cut) + 1, message=(
+        "the file ends in the middle of a character (an incomplete copy?); it is shown "
+        "as \ufffd")))
+    return data[:cut].decode(encoding) + "\ufffd"
+
+
+def _strict(data: bytes, encoding: str, path: str, problems: list[Problem]) -> str:
+    try:
+        return _truncated(data, encoding, path, problems)
     except UnicodeDecodeError as exc:
         raise ParseError(path, None, f"declares {encoding} by its BOM but is not: {exc.reason} "
                          f"at byte {exc.start}") from None
