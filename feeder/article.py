@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,16 +85,18 @@ class Article:
     @property
     def fingerprint(self) -> str:
         """Hash of everything a reader sees; equal fingerprints need no rewrite."""
-        data = dataclasses.asdict(self)
+        data = self.to_dict()
         for volatile in ("published", "updated", "line"):
             data.pop(volatile)
-        return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        """A JSON-ready dict (shallow: far cheaper than ``dataclasses.asdict``'s deep copy)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat()
         data["tags"] = list(self.tags)
+        data["image"] = dataclasses.asdict(self.image) if self.image else None
         return data
 
     @classmethod

@@ -1,29 +1,36 @@
 """Atomic writes into the output folder: readers see the old file or the new one, never half.
 
-Each file goes to a temporary file in the same folder, is flushed and fsynced, given normal
-read permissions (``mkstemp`` makes it 0600, which a web server in front could not read),
-and renamed over the old one; then the folder itself is fsynced so the rename survives.
+Each file goes to a hidden temporary file in the same folder, created with normal read
+permissions (``mkstemp`` would make it 0600, which a web server in front could not read),
+is flushed and fsynced, and renamed over the old one; then the folder itself is fsynced so
+the rename survives.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from feeder.errors import BuildError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
+_serial = itertools.count()
 
 
 def safe_join(root: Path, relative: str) -> Path:
-    """*root*/*relative*, refusing anything that would land outside *root*."""
-    target = (root / relative).resolve()
-    if target != root.resolve() and root.resolve() not in target.parents:
+    """*root*/*relative*, refusing anything that could land outside *root*.
+
+    Checked by its parts rather than resolved on disk: the builder makes these names
+    itself, so anything absolute or climbing out is a bug to stop, not a path to follow.
+    """
+    parts = PurePosixPath(relative).parts
+    if (not parts or relative.startswith("/") or "\\" in relative or "\x00" in relative
+            or any(p in ("..", ".") for p in parts)):
         raise BuildError(f"refusing to write outside {root}: {relative!r}")
-    return target
+    return root / relative
 
 
 class Writer:
@@ -48,14 +55,14 @@ class Writer:
         except FileNotFoundError:
             pass
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{next(_serial)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())
-            os.chmod(tmp, FILE_MODE)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
