@@ -33,6 +33,7 @@ from feeder.websub import Pinger, changed_feeds
 
 log = logging.getLogger(__name__)
 JOB = "cycle"
+MAX_INGEST_SECONDS = 0.5  # a burst is published at least this often while it lasts
 RELEASE = "release"
 
 
@@ -101,9 +102,17 @@ class Service:
             self._running = True
         try:
             while True:
-                with self._lock:
-                    paths, self._pending, self._dirty = self._pending, set(), False
-                self._ingest(paths)
+                started = time.monotonic()
+                while True:
+                    with self._lock:
+                        paths, self._pending, self._dirty = self._pending, set(), False
+                    self._ingest(paths)
+                    # In a burst, read what arrived meanwhile before building: one build
+                    # for the burst, not one per watcher batch (but never wait long).
+                    with self._lock:
+                        more = bool(self._pending)
+                    if not more or time.monotonic() - started > MAX_INGEST_SECONDS:
+                        break
                 self._build()
                 with self._lock:
                     if not self._dirty:
