@@ -27,11 +27,13 @@ from benchmarks.common import (
     percentile,
     write_config,
 )
+from feeder.config import SETTINGS
 
 TOKEN = re.compile(rb"\((lat-[a-z]+ \d+)\)</title>")
 REBUILT = re.compile(r"rebuilt in ([\d.]+) s")
 INGESTED = re.compile(r"^(\S+ \S+) INFO +feeder\.ingest: \S+: \d+ article", re.M)
-COMPARE_SETTLE = 0.1
+COMPARE_SETTLE = 0.05
+DEFAULT_SETTLE = next(s.default for s in SETTINGS if s.key == "service.settle_seconds")
 POLL_INTERVAL = 0.005
 BURST_P99_TARGET = 1.0
 SINGLE_P50_TARGET = 0.25
@@ -203,7 +205,8 @@ def run(scale: Scale, root: Path) -> Section:
     report(section, f"for comparison: one at a time, settle_seconds {COMPARE_SETTLE:g} "
            f"({len(fast.single)} files)", fast.single)
     section.notes.append(
-        f"Default service settings (settle_seconds 0.25) unless stated; feed.max_entries "
+        f"Default service settings (settle_seconds {DEFAULT_SETTLE:g}) unless stated; "
+        f"feed.max_entries "
         f"{single_count + burst_count + 100} so every entry stays visible. Each file is one "
         f"news page of one article. The one-at-a-time phase runs first, on an empty store, "
         f"then the burst (its {burst_count} renames took {ms(main.spread)}). A title counts "
