@@ -54,6 +54,9 @@ def throughput(files: Corpus, seconds: float) -> tuple[float, float, float]:
     return articles / elapsed, parsed / elapsed, size / elapsed / 1e6
 
 
+TARGET_PER_SECOND = 20_000
+
+
 def run(scale: Scale) -> Section:
     """Articles per second for each kind of file, one core."""
     section = Section("1. Parse throughput")
@@ -64,7 +67,11 @@ def run(scale: Scale) -> Section:
     for label, make in KINDS.items():
         per_article, per_file, mb = throughput(make(files, newest), seconds)
         rates[label] = per_article
-        section.add(f"{label}: articles/s", f"{per_article:,.0f}")
+        if label == next(iter(KINDS)):  # the issue's target is for seed-style pages
+            section.add(f"{label}: articles/s", f"{per_article:,.0f}",
+                        f">= {TARGET_PER_SECOND:,}", per_article >= TARGET_PER_SECOND)
+        else:
+            section.add(f"{label}: articles/s", f"{per_article:,.0f}")
         section.add(f"{label}: files/s, MB/s", f"{per_file:,.0f}, {mb:.1f}")
     pages, markdown = rates[next(iter(KINDS))], rates[list(KINDS)[2]]
     section.notes.append(
