@@ -20,9 +20,10 @@ import urllib.request
 from collections.abc import Iterable
 
 from feeder import __version__
+from feeder.builder import FEEDS
 
 log = logging.getLogger(__name__)
-FEED_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json"})  # what subscribers follow
+FEED_NAMES = frozenset(FEEDS)  # what subscribers follow: rss.xml, atom.xml, feed.json
 
 
 def changed_feeds(written: Iterable[str]) -> list[str]:

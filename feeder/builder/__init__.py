@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from feeder.article import Article
 from feeder.builder.channels import (
     CHANNEL_FILES,
-    FEED_FILES,
     FEEDS,
     Archive,
     Channel,
@@ -28,7 +27,7 @@ from feeder.builder.syndication import atom, rss
 from feeder.builder.syndication import opml as render_opml
 from feeder.config import Config
 
-__all__ = ["CHANNEL_FILES", "FEEDS", "FEED_FILES", "Archive", "Channel", "SourceSummary",
+__all__ = ["CHANNEL_FILES", "FEEDS", "Archive", "Channel", "SourceSummary",
            "archive_path", "article_path", "author_name", "render_archive", "render_article",
            "render_assets", "render_feeds", "render_opml"]
 

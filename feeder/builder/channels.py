@@ -17,7 +17,6 @@ from feeder.text import xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
-FEED_FILES = frozenset({*CHANNEL_FILES, "feeds.opml"})
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 STYLESHEET = "feed.css"
