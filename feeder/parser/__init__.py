@@ -20,7 +20,7 @@ from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem
 from feeder.parser.decode import decode
 from feeder.parser.markdown import parse_markdown
 from feeder.parser.page import parse_text
-from feeder.text import xml_safe
+from feeder.text import xml_illegal, xml_safe
 
 __all__ = ["SUFFIXES", "Context", "ParseError", "Parsed", "Problem", "parse"]
 
@@ -74,6 +74,8 @@ def _feed_safe(article: Article, ctx: Context, problems: list[Problem]) -> Artic
     references can bring back after decoding removed them); dates move into the years
     feeds can carry, and offsets with seconds (Jakarta before 1924) become UTC.
     """
+    if _clean(article):
+        return article
     changes: dict[str, Any] = {}
     removed = 0
     for spec in dataclasses.fields(article):
@@ -109,6 +111,18 @@ def _feed_safe(article: Article, ctx: Context, problems: list[Problem]) -> Artic
     except ValueError as exc:
         raise ParseError(ctx.path, article.line, f"nothing feeds can carry is left: {exc}"
                          ) from None
+
+
+# The text fields of Article (annotations are strings under postponed evaluation).
+_TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(Article)
+                     if f.type in ("str", "str | None"))
+
+
+def _clean(article: Article) -> bool:
+    """Whether *article* needs no change at all: the common case, checked in one scan."""
+    texts = [t for t in (getattr(article, n) for n in _TEXT_FIELDS) if t]
+    return (not xml_illegal("".join([*texts, *article.tags]))
+            and all(_feed_date(w, w) is w for w in (article.published, article.updated)))
 
 
 def _feed_date(when: datetime, received: datetime) -> datetime:

@@ -9,13 +9,13 @@ one-line title block and a body block opening with a dateline
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from feeder.article import Article
 from feeder.errors import ParseError
 from feeder.parser.common import Context, Parsed, Problem, make_slug
-from feeder.parser.dates import Mention, find_date, resolve_years
+from feeder.parser.dates import find_date, resolve_years
 from feeder.text import normalise_title, paragraphs_html, summarise
 
 DATELINE = re.compile(
@@ -120,13 +120,11 @@ def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
         previous = day
         # Articles of one day keep page order (newest first) as minutes after midnight.
         published = _at(day, ctx, minutes=len(drafts) - index)
-        article = _article(draft, mention, published, ctx, parsed)
-        parsed.articles.append(replace(article, scheduled=explicit))
+        parsed.articles.append(_article(draft, published, explicit, ctx, parsed))
 
 
-def _article(
-    draft: _Draft, mention: Mention | None, published: datetime, ctx: Context, parsed: Parsed
-) -> Article:
+def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
+             parsed: Parsed) -> Article:
     site = draft.dateline["site"].lower()
     title = draft.title.text
     paragraphs = [p for b in draft.body for p in split_paragraphs(b.text) if p]
@@ -146,6 +144,7 @@ def _article(
         photo_credit=photo,
         place=draft.dateline["place"].strip(),
         line=draft.title.line,
+        scheduled=scheduled,
     )
 
 
