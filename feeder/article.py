@@ -77,7 +77,10 @@ class Article:
 
     @property
     def channels(self) -> tuple[str, ...]:
-        """The feeds besides the aggregate this entry appears in."""
+        """The feeds besides the aggregate this entry appears in (none for a draft, so a
+        draft never makes a source, topic or month appear)."""
+        if self.draft:
+            return ()
         tags = dict.fromkeys(slug for t in self.tags if (slug := slugify(t)))
         return (f"source:{self.source}", f"month:{self.published:%Y-%m}",
                 *(f"tag:{t}" for t in tags))

@@ -51,9 +51,12 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
                      report: BuildReport) -> tuple[dict[str, bytes], list[str]]:
     """The aggregate's files, and those of the channels that changed (or files to delete)."""
     counts = store.sources()
-    known = [describe(key, config) for key in counts]
-    summaries = [SourceSummary(s, n, next(iter(store.latest(1, now, f"source:{s.key}")), None))
-                 for s, n in zip(known, counts.values(), strict=True)]
+    summaries = []
+    for key in counts:
+        latest = store.latest(1, now, f"source:{key}")
+        if latest:  # only sources with something out: an embargo must not show early
+            summaries.append(SourceSummary(describe(key, config), latest[0]))
+    known = [summary.source for summary in summaries]
     months = list(store.channels("month"))
     files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries,
                          tags=list(store.channels("tag")), archive=months[-1] if months else None)

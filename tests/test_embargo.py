@@ -134,3 +134,14 @@ def test_status_lists_scheduled_articles(drop: Drop, tmp_path: Path,
     capsys.readouterr()
     main(["status", *folders])
     assert f"scheduled {due.isoformat()}: Pengumuman Nanti" in capsys.readouterr().out
+
+
+def test_drafts_and_embargoed_articles_show_nowhere_on_the_index(
+        drop: Drop, store: Store, config: Config) -> None:
+    drop("desa/draf.md", scheduled_md("Rahasia Draf", NOW, "draft: true\n"), at=NOW)
+    drop("kota/nanti.md", scheduled_md("Rahasia Nanti", NOW + timedelta(days=1)), at=NOW)
+    Ingestor(store, config).scan()
+    publish.build(store, config, now=NOW)
+    index = (config.output_dir / "index.html").read_text(encoding="utf-8")
+    assert "Rahasia" not in index and "sources/" not in index
+    assert not (config.output_dir / "sources" / "desa").exists()

@@ -53,8 +53,7 @@ class SourceSummary:
     """A line of the index page's list of sources."""
 
     source: Source
-    entries: int
-    latest: Article | None
+    latest: Article
 
 
 @dataclass(frozen=True)
