@@ -22,8 +22,7 @@ from feeder.builder.channels import (
 )
 from feeder.builder.jsonfeed import json_feed
 from feeder.builder.pages import page, render_article, render_assets
-from feeder.builder.syndication import archive_page as render_archive
-from feeder.builder.syndication import atom, rss
+from feeder.builder.syndication import archive_page, atom, rss
 from feeder.builder.syndication import opml as render_opml
 from feeder.config import Config
 
@@ -50,3 +49,8 @@ def render_feeds(articles: Sequence[Article], config: Config, channel: Channel |
                            sources=sources, tags=tags),
     }
     return {channel.prefix + name: data for name, data in feeds.items()}
+
+
+def render_archive(articles: Sequence[Article], config: Config, month: Archive) -> bytes:
+    """A month's archive page (RFC 5005)."""
+    return archive_page([feed_safe(a) for a in articles], config, month)

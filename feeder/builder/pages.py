@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -33,7 +35,8 @@ def render_article(article: Article, config: Config) -> bytes:
                 channel=Channel.aggregate(config), source=describe(article.source, config))
 
 
-def render_assets() -> dict[str, bytes]:
+@cache
+def render_assets() -> Mapping[str, bytes]:
     """Files every output folder needs whatever the articles: the feeds' stylesheet."""
     loader = _TEMPLATES.loader
     assert loader is not None

@@ -118,22 +118,24 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
 
 
 def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
+    # The article is already feed_safe (see the builder's entry points); names from the
+    # config are cleaned here, since TOML escapes can carry control characters.
     url = config.url(article_path(article))
     fe.id(article.guid)
     fe.guid(article.guid, permalink=False)
-    fe.title(xml_safe(article.title))
+    fe.title(article.title)
     fe.link(href=url, rel="alternate", type="text/html")
     fe.published(article.published)
     fe.updated(article.updated)
     # Readers take RSS <description> as HTML: escape the plain text, or markup in it runs.
-    fe.summary(xml_safe(html.escape(article.summary, quote=False)), type="html")
-    fe.content(xml_safe(absolute_links(article.content_html, url)), type="html")
+    fe.summary(html.escape(article.summary, quote=False), type="html")
+    fe.content(absolute_links(article.content_html, url), type="html")
     author = author_name(article, config)
     if author:
         fe.author({"name": xml_safe(author)})
         fe.dc.dc_creator(xml_safe(author))
     for tag in article.tags:
-        fe.category(term=xml_safe(tag))
+        fe.category(term=tag)
     if rss and article.image:
         fe.enclosure(config.url(article.image.path), article.image.length, article.image.type)
 
