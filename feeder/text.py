@@ -15,6 +15,11 @@ def xml_illegal(text: str) -> list[int]:
     return [m.start() for m in _XML_ILLEGAL.finditer(text)]
 
 
+def xml_clean(text: str) -> bool:
+    """Whether XML 1.0 can carry *text* as it is."""
+    return _XML_ILLEGAL.search(text) is None
+
+
 def xml_safe(text: str) -> str:
     """*text* without the characters XML 1.0 forbids (lxml refuses them)."""
     return _XML_ILLEGAL.sub("", text)

@@ -162,8 +162,9 @@ def articles(chars: st.SearchStrategy[str], title_ok: Callable[[str], bool]
              ) -> st.SearchStrategy[list[Article]]:
     def build(key: str, title: str, published: datetime, later: timedelta, body: str,
               summary: str, author: str | None, tags: list[str], slug: str) -> Article:
+        last = datetime(9998, 12, 31, tzinfo=UTC)  # adding *later* first could overflow
         return Article(key=key, source="s", title=title, published=published,
-                       updated=min(published + later, datetime(9998, 12, 31, tzinfo=UTC)),
+                       updated=published + min(later, last - published),
                        content_html=f"<p>{body}</p>", summary=summary, slug=slug,
                        author=author, tags=tuple(tags))
 

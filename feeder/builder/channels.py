@@ -13,7 +13,7 @@ from lxml.html import fromstring, tostring
 from feeder.article import Article
 from feeder.config import Config
 from feeder.sources import Source
-from feeder.text import xml_safe
+from feeder.text import xml_clean, xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
@@ -67,6 +67,10 @@ class Archive:
 
 def feed_safe(article: Article) -> Article:
     """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates)."""
+    values = [getattr(article, f.name) for f in dataclasses.fields(article)]
+    texts = [v for v in values if isinstance(v, str)] + list(article.tags)
+    if xml_clean("".join(texts)) and article.title.strip():
+        return article  # the usual case, found in one scan
     changes: dict[str, object] = {
         f.name: xml_safe(value) for f in dataclasses.fields(article) if f.name != "key"
         and isinstance(value := getattr(article, f.name), str) and xml_safe(value) != value}
@@ -102,7 +106,8 @@ def absolute_links(html: str, base: str) -> str:
     Feed readers resolve relative URLs inconsistently (validators warn about them), so
     feeds carry only absolute ones.
     """
-    if not _RELATIVE.search(html):
+    # Most bodies carry no attribute at all, and ``in`` is far cheaper than the pattern.
+    if "=" not in html or not _RELATIVE.search(html):
         return html
     fragment = fromstring(f"<div>{html}</div>")
     fragment.make_links_absolute(base, resolve_base_href=False)

@@ -24,7 +24,8 @@ def json_feed(articles: Sequence[Article], config: Config, channel: Channel) -> 
     }
     if config.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode()
+    # No indent: json's C encoder only runs without one, and is ten times faster.
+    return (json.dumps(feed, ensure_ascii=False) + "\n").encode()
 
 
 def _item(article: Article, config: Config) -> dict[str, Any]:

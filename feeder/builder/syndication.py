@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from copy import deepcopy
+from functools import lru_cache
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -34,6 +37,7 @@ from feeder.text import xml_safe
 ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "http://purl.org/syndication/history/1.0"
 Links = Sequence[tuple[str, str]]  # (rel, href)
+ENTRY_CACHE = 4096  # entries of both formats: a few full channels
 
 
 def rss(articles: Sequence[Article], config: Config, channel: Channel,
@@ -43,6 +47,7 @@ def rss(articles: Sequence[Article], config: Config, channel: Channel,
     anchor = feed.find(f"channel/{ATOM}link")  # the self link feedgen did write
     for rel, href in reversed(_extra_links(config, links)):
         anchor.addnext(etree.Element(f"{ATOM}link", rel=rel, href=href))
+    feed[0].extend(_entries(articles, config, rss=True))
     return _serialise(feed, config)
 
 
@@ -54,13 +59,7 @@ def atom(articles: Sequence[Article], config: Config, channel: Channel, links: L
         etree.SubElement(feed, f"{ATOM}link", rel=rel, href=href)
     if archive:
         etree.SubElement(feed, f"{{{HISTORY}}}archive", nsmap={"fh": HISTORY})
-    # feedgen puts feed-level links after the entries; order does not matter in Atom.
-    for entry, article in zip(feed.iterfind(f"{ATOM}entry"), articles, strict=True):
-        entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
-        if article.image:
-            etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
-                             href=config.url(article.image.path), type=article.image.type,
-                             length=str(article.image.length))
+    feed.extend(_entries(articles, config, rss=False))
     return _serialise(feed, config)
 
 
@@ -98,6 +97,7 @@ def _extra_links(config: Config, links: Links) -> list[tuple[str, str]]:
 
 def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path: str,
              kind: str) -> FeedGenerator:
+    """The feed's head; its entries come from ``_entries``."""
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(config.url(path))
@@ -112,15 +112,30 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
     # RSS takes its channel <link> from the last link given: the site, not the feed.
     fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
     fg.updated(newest(articles))
-    for article in articles:
-        _entry(fg.add_entry(order="append"), article, config, rss=kind == "rss.xml")
     return fg
 
 
-def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
+def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[Any]:
+    """Fresh copies of the entries' elements: the cached ones are never handed out, since
+    appending an element to a tree moves it there."""
+    return [deepcopy(_entry(article, config.site_base_url, author_name(article, config), rss))
+            for article in articles]
+
+
+@lru_cache(maxsize=ENTRY_CACHE)
+def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> Any:
+    """One RSS item or Atom entry, made once per version of an article.
+
+    A rebuild re-renders every feed an article is in (the aggregate, its source, tags and
+    month) with mostly the same entries, and feedgen is the slow part; an Article is a
+    frozen value, so it and what else shapes the entry make the cache key.
+    """
     # The article is already feed_safe (see the builder's entry points); names from the
     # config are cleaned here, since TOML escapes can carry control characters.
-    url = config.url(article_path(article))
+    url = base_url + article_path(article)
+    fe = FeedEntry()
+    if rss:
+        fe.load_extension("dc", atom=False, rss=True)
     fe.id(article.guid)
     fe.guid(article.guid, permalink=False)
     fe.title(article.title)
@@ -130,14 +145,33 @@ def _entry(fe: Any, article: Article, config: Config, *, rss: bool) -> None:
     # Readers take RSS <description> as HTML: escape the plain text, or markup in it runs.
     fe.summary(html.escape(article.summary, quote=False), type="html")
     fe.content(absolute_links(article.content_html, url), type="html")
-    author = author_name(article, config)
     if author:
         fe.author({"name": xml_safe(author)})
-        fe.dc.dc_creator(xml_safe(author))
+        if rss:
+            fe.dc.dc_creator(xml_safe(author))
     for tag in article.tags:
         fe.category(term=tag)
-    if rss and article.image:
-        fe.enclosure(config.url(article.image.path), article.image.length, article.image.type)
+    if rss:
+        if article.image:
+            fe.enclosure(base_url + article.image.path, article.image.length,
+                         article.image.type)
+        return fe.rss_entry()
+    entry = _in_atom_namespace(fe.atom_entry())
+    # feedgen drops every attribute of an entry's link but href (its issue #135).
+    entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
+    if article.image:
+        etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
+                         href=base_url + article.image.path, type=article.image.type,
+                         length=str(article.image.length))
+    return entry
+
+
+def _in_atom_namespace(entry: Any) -> Any:
+    """*entry* as feedgen's own feed would have it: feedgen makes entries without a
+    namespace and relies on the feed's default one when its output is parsed again."""
+    feed = etree.Element(f"{ATOM}feed", nsmap={None: ATOM[1:-1]})
+    feed.append(entry)
+    return etree.fromstring(etree.tostring(feed))[0]
 
 
 def _serialise(feed: etree._Element, config: Config) -> bytes:
