@@ -29,6 +29,7 @@ from feeder.builder import (
     render_assets,
     render_feeds,
     render_opml,
+    templates_digest,
 )
 from feeder.config import Config
 from feeder.errors import BuildError
@@ -172,8 +173,9 @@ def _write_page(writer: output.Writer, article: Article, config: Config,
 
 def _render_fingerprint(config: Config) -> str:
     """What, besides the articles, shapes the output; a change re-renders every page."""
-    parts = (__version__, config.site_title, config.site_description, config.site_language,
-             config.site_base_url, config.feed_max_entries, sorted(config.authors.items()),
+    parts = (__version__, templates_digest(), config.site_title, config.site_description,
+             config.site_language, config.site_base_url, config.feed_max_entries,
+             sorted(config.authors.items()),
              sorted((k, sorted(v.items())) for k, v in config.sources.items()),
              str(Path(config.output_dir)))
     return hashlib.sha256(repr(parts).encode()).hexdigest()

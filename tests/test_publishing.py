@@ -255,6 +255,20 @@ def test_index_lists_articles_and_advertises_feeds(store: Store, config: Config)
     assert all(local_file(config.output_dir, config.site_base_url, u).is_file() for u in links)
 
 
+@pytest.mark.usefixtures("samples")
+def test_pages_share_one_stylesheet_that_is_published(store: Store, config: Config) -> None:
+    from lxml import html
+
+    publish_now(store, config)
+    out, base = config.output_dir, config.site_base_url
+    pages = [out / "index.html", *sorted((out / "articles").glob("*.html"))]
+    sheets = {tuple(html.fromstring(p.read_bytes()).xpath("//link[@rel='stylesheet']/@href"))
+              for p in pages}
+    assert sheets == {(base + "site.css",)}
+    assert b"font:" in local_file(out, base, base + "site.css").read_bytes()
+    assert not any(b"<style" in p.read_bytes() for p in pages)
+
+
 def test_lost_output_folder_is_rebuilt(drop: Drop, config: Config, store: Store) -> None:
     import shutil
 

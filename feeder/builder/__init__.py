@@ -21,14 +21,14 @@ from feeder.builder.channels import (
     feed_safe,
 )
 from feeder.builder.jsonfeed import json_feed
-from feeder.builder.pages import page, render_article, render_assets
+from feeder.builder.pages import page, render_article, render_assets, templates_digest
 from feeder.builder.syndication import archive_page, atom, rss
 from feeder.builder.syndication import opml as render_opml
 from feeder.config import Config
 
 __all__ = ["CHANNEL_FILES", "FEEDS", "Archive", "Channel", "SourceSummary",
            "archive_path", "article_path", "author_name", "render_archive", "render_article",
-           "render_assets", "render_feeds", "render_opml"]
+           "render_assets", "render_feeds", "render_opml", "templates_digest"]
 
 
 def render_feeds(articles: Sequence[Article], config: Config, channel: Channel | None = None,

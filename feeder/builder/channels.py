@@ -20,6 +20,7 @@ CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 STYLESHEET = "feed.css"
+PAGE_STYLE = "site.css"  # one shared file, not a copy in each of many pages
 _RELATIVE = re.compile(r'(?:href|src)="(?![a-z][a-z0-9+.-]*:)', re.IGNORECASE)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -11,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from feeder.article import Article
 from feeder.builder.channels import (
     FEEDS,
+    PAGE_STYLE,
     STYLESHEET,
     Channel,
     article_path,
@@ -37,10 +39,22 @@ def render_article(article: Article, config: Config) -> bytes:
 
 @cache
 def render_assets() -> Mapping[str, bytes]:
-    """Files every output folder needs whatever the articles: the feeds' stylesheet."""
+    """Files every output folder needs whatever the articles: the stylesheets."""
     loader = _TEMPLATES.loader
     assert loader is not None
-    return {STYLESHEET: loader.get_source(_TEMPLATES, STYLESHEET)[0].encode()}
+    return {name: loader.get_source(_TEMPLATES, name)[0].encode()
+            for name in (STYLESHEET, PAGE_STYLE)}
+
+
+@cache
+def templates_digest() -> str:
+    """Changes with any template, so pages are rendered again after an upgrade changes one."""
+    loader = _TEMPLATES.loader
+    assert loader is not None
+    digest = hashlib.sha256()
+    for name in _TEMPLATES.list_templates():
+        digest.update(name.encode() + b"\0" + loader.get_source(_TEMPLATES, name)[0].encode())
+    return digest.hexdigest()
 
 
 def page(template: str, config: Config, **context: Any) -> bytes:

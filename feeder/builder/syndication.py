@@ -169,9 +169,9 @@ def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> An
 def _in_atom_namespace(entry: Any) -> Any:
     """*entry* as feedgen's own feed would have it: feedgen makes entries without a
     namespace and relies on the feed's default one when its output is parsed again."""
-    feed = etree.Element(f"{ATOM}feed", nsmap={None: ATOM[1:-1]})
-    feed.append(entry)
-    return etree.fromstring(etree.tostring(feed))[0]
+    for element in entry.iter():
+        element.tag = ATOM + element.tag
+    return entry
 
 
 def _serialise(feed: etree._Element, config: Config) -> bytes:
