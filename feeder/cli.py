@@ -18,6 +18,7 @@ from feeder import __version__, logs, publish
 from feeder.config import Config, load_config
 from feeder.errors import BuildError, ConfigError, ParseError
 from feeder.ingest import Ingestor, copy_tree
+from feeder.parallel import Workers, worker_count
 from feeder.parser import Context, parse
 from feeder.store import Store
 
@@ -100,8 +101,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path)
     try:
-        changes = Ingestor(store, config).scan(reparse=args.reparse)
-        report = publish.build(store, config, force=args.force)
+        with Workers(worker_count(config.processes)) as workers:
+            changes = Ingestor(store, config, workers).scan(reparse=args.reparse)
+            report = publish.build(store, config, force=args.force, workers=workers)
     finally:
         store.close()
     print(f"{changes.added} new, {changes.updated} updated, {changes.removed} retracted; "

@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
     Setting("on_delete", "retract", "What deleting a file does to its entries: \"retract\" "
             "or \"keep\"."),
+    Setting("processes", 0, "Processes that parse and render large imports and bursts; 0: "
+            "one per core.", int, 0),
     Setting("parse.future_tolerance_hours", 36, "How far ahead of a file's arrival an inferred "
             "date may lie.", int, 0),
     Setting("parse.max_file_bytes", 10_000_000, "Files larger than this are rejected unread.",
@@ -72,6 +74,7 @@ class Config:
     drop_dir: Path
     output_dir: Path
     on_delete: str
+    processes: int
     state_dir: Path
     rejected_dir: Path
     site_title: str

@@ -11,23 +11,27 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from stat import S_ISREG
 
 from feeder import media, metrics
 from feeder.article import Article
 from feeder.attach import Attacher
 from feeder.config import Config
 from feeder.errors import ParseError
-from feeder.parser import Context, parse
+from feeder.parallel import IN_PROCESS, Batch, Workers, chunked
+from feeder.parser import SUFFIXES as PARSED_SUFFIXES
+from feeder.parser import Context, Parsed, parse
 from feeder.progress import Progress
 from feeder.store import Changes, FileRecord, Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # files a scan commits at once
+PARSE_CHUNK = 10  # files a worker parses per round trip
 TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
                  ".download", ".bak")
 
@@ -85,6 +89,18 @@ def categorise(article: Article, config: Config) -> Article:
     return article if tags == article.tags else replace(article, tags=tags)
 
 
+def parse_job(job: tuple[bytes, Context]) -> Parsed | ParseError:
+    """Parse one file's bytes; the error is returned, so it can cross from a worker."""
+    try:
+        return parse(*job)
+    except ParseError as exc:
+        return exc
+
+
+def parse_jobs(jobs: list[tuple[bytes, Context]]) -> list[Parsed | ParseError]:
+    return [parse_job(job) for job in jobs]
+
+
 def _is_utf8(name: str) -> bool:
     try:
         name.encode("utf-8")
@@ -97,16 +113,34 @@ def _printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+Key = tuple[str, str, datetime]  # relative path, SHA-256 and arrival: what shapes a parse
+
+
+@dataclass
+class Parsing:
+    """Files being parsed in the workers, in chunks, and the keys they were read under."""
+
+    chunks: list[list[tuple[Key, tuple[bytes, Context]]]]
+    batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]
+
+    def results(self) -> Iterator[tuple[Key, Parsed | ParseError]]:
+        for chunk, results in zip(self.chunks, self.batch.results(), strict=True):
+            yield from zip((key for key, _ in chunk), results, strict=True)
+
+
 class Ingestor:
     """Keeps the store in step with the drop folder."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, workers: Workers = IN_PROCESS) -> None:
         self.store = store
         self.config = config
         self.root = config.drop_dir
         self._skip = {p.resolve() for p in (config.output_dir, config.state_dir,
                                             config.rejected_dir)}
         self.attacher = Attacher(config, self._reject_image)
+        self.workers = workers
+        # Files of the current batch parsed ahead by the workers, by what shaped the result.
+        self._ahead: dict[Key, Parsed | ParseError] = {}
 
     def scan(self, *, reparse: bool = False) -> Changes:
         """Catch up with everything in the drop folder: new, edited and deleted files.
@@ -114,20 +148,39 @@ class Ingestor:
         *reparse* reads every file again, as after a change of categories.
         """
         changes = Changes()
-        present = set()
+        present: set[str] = set()
         paths = list(self._walk())
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
-        for start in range(0, len(paths), BATCH):
-            with self.store.batch():
-                for path in paths[start:start + BATCH]:
-                    present.add(path.relative_to(self.root).as_posix())
-                    changes += self.ingest(path, force=reparse)
+        batches = list(chunked(paths, BATCH))
+        parsing = self._parse_ahead(batches[0], reparse) if batches else None
+        for done, batch in enumerate(batches, 1):
+            present.update(path.relative_to(self.root).as_posix() for path in batch)
+            ready, parsing = parsing, (self._parse_ahead(batches[done], reparse)
+                                       if done < len(batches) else None)
+            # The workers parse the next batch while this one is stored.
+            changes += self._ingest_batch(batch, ready, reparse)
             if progress:
-                progress(min(start + BATCH, len(paths)))
+                progress(min(done * BATCH, len(paths)))
         if progress:
             progress.close()
         for relative in set(self.store.files()) - present:
             changes += self._forget(relative)
+        return changes
+
+    def ingest_many(self, paths: Sequence[Path], *, force: bool = False) -> Changes:
+        """``ingest`` each of *paths* in one transaction, parsing them on every core."""
+        return self._ingest_batch(paths, self._parse_ahead(paths, force), force)
+
+    def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None,
+                      force: bool) -> Changes:
+        changes = Changes()
+        self._ahead = dict(parsing.results()) if parsing else {}
+        try:
+            with self.store.batch():
+                for path in paths:
+                    changes += self.ingest(path, force=force)
+        finally:
+            self._ahead.clear()
         return changes
 
     def ingest(self, path: Path, *, force: bool = False) -> Changes:
@@ -180,10 +233,11 @@ class Ingestor:
         if path.suffix.lower() in media.SUFFIXES:
             self.store.put_file(record, [], modified)
             return self._refresh_owners(path, modified)
-        try:
-            parsed = parse(data, self._context(relative, record.received))
-        except ParseError as exc:
-            return self._reject(path, relative, known, exc.reason, exc.line, seen=stat)
+        parsed = self._ahead.pop((relative, record.sha256, record.received), None)
+        if parsed is None:
+            parsed = parse_job((data, self._context(relative, record.received)))
+        if isinstance(parsed, ParseError):
+            return self._reject(path, relative, known, parsed.reason, parsed.line, seen=stat)
         for problem in parsed.problems:
             log.warning("%s", problem)
         forced = self._folder(relative).get("source")
@@ -199,6 +253,42 @@ class Ingestor:
                  len(parsed.articles), changes.added, changes.updated, changes.removed,
                  len(parsed.problems))
         return changes
+
+    def _parse_ahead(self, paths: Sequence[Path], force: bool) -> Parsing | None:
+        """Start parsing in the workers the files of *paths* that ``_ingest`` will parse.
+
+        Only a guess made the way ``_ingest`` decides: a result is used there only if the
+        file, its bytes and its arrival time are the same, so a wrong guess costs time,
+        never correctness.
+        """
+        if self.workers.count < 1 or len(paths) < 2:
+            return None
+        jobs = [found for path in paths if (found := self._job(path, force)) is not None]
+        chunks = list(chunked(jobs, PARSE_CHUNK))
+        return Parsing(chunks, self.workers.submit(parse_jobs, (
+            [job for _, job in chunk] for chunk in chunks)))
+
+    def _job(self, path: Path, force: bool) -> tuple[Key, tuple[bytes, Context]] | None:
+        relative = path.relative_to(self.root).as_posix()
+        if is_ignored(relative) or path.suffix.lower() not in PARSED_SUFFIXES:
+            return None
+        try:
+            stat = path.lstat()  # links and anything odd are left to _ingest
+            if not S_ISREG(stat.st_mode) or stat.st_size > self.config.parse_max_file_bytes:
+                return None
+            known = self.store.file(relative)
+            if not force and known and (known.size, known.mtime_ns) == (stat.st_size,
+                                                                         stat.st_mtime_ns):
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not force and known and known.sha256 == sha256:
+            return None
+        received = known.received if known else datetime.fromtimestamp(stat.st_mtime,
+                                                                        self.config.tz)
+        return (relative, sha256, received), (data, self._context(relative, received))
 
     def _context(self, relative: str, received: datetime) -> Context:
         folder = relative.split("/", 1)[0] if "/" in relative else "local"

@@ -7,8 +7,10 @@ it renders the feeds (the newest ``max_entries``) and only the article pages tha
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,10 +35,12 @@ from feeder.builder import (
 )
 from feeder.config import Config
 from feeder.errors import BuildError
+from feeder.parallel import IN_PROCESS, Workers, chunked
 from feeder.sources import describe
 from feeder.store import Store
 
 log = logging.getLogger(__name__)
+PAGE_CHUNK = 100  # pages a worker renders per round trip; fewer pending are written here
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _neighbours(months: list[str]) -> dict[str, tuple[str | None, str | None]]:
 
 
 def build(store: Store, config: Config, *, now: datetime | None = None,
-          force: bool = False) -> BuildReport:
+          force: bool = False, workers: Workers = IN_PROCESS) -> BuildReport:
     """Bring the output folder up to date with the store as of *now*; raise BuildError.
 
     When it fails, files already replaced are complete new versions and the rest are the
@@ -127,18 +131,15 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
         log.info("publishing scheduled article %r (due %s)", due.title, due.published.isoformat())
     report = BuildReport()
     dirty = [*store.dirty_channels(), *(c for a in released for c in a.channels)]
-    files, gone = _render_channels(store, config, now, dirty, report)
     writer = output.Writer(config.output_dir)
-    done: list[str] = []
+    pages = Pages(store, config, now, workers, writer)
     try:
+        # The workers write the pages while this thread renders the feeds.
+        pages.start()
+        files, gone = _render_channels(store, config, now, dirty, report)
         # Pages and images first, feeds last: a reader never meets a link to a page or an
         # image not yet written.
-        for slug, article in store.pending_pages(now):
-            done.append(slug)
-            if article is None:
-                gone.append(f"articles/{slug}.html")
-            else:
-                _write_page(writer, article, config, report)
+        done = pages.finish(report, gone)
         report.deleted = [name for name in gone if writer.remove(name)]
         for name, data in files.items():
             if writer.write(name, data):
@@ -158,17 +159,85 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     return report
 
 
-def _write_page(writer: output.Writer, article: Article, config: Config,
-                report: BuildReport) -> None:
+class Pages:
+    """The article pages a build writes: in a thread feeding the worker processes when
+    there are many, so the calling thread renders the feeds meanwhile."""
+
+    def __init__(self, store: Store, config: Config, now: datetime, workers: Workers,
+                 writer: output.Writer) -> None:
+        self._pending = store.pending_pages(now)
+        self._config = config
+        self._workers = workers
+        self._writer = writer
+        self._done: list[str] = []
+        self._gone: list[str] = []
+        self._written: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        first = list(itertools.islice(self._pending, PAGE_CHUNK))
+        if len(first) < PAGE_CHUNK or self._workers.count < 1:
+            self._write_here(itertools.chain(first, self._pending))
+            return
+        self._thread = threading.Thread(target=self._write_in_workers, args=(first,),
+                                        name="feeder-pages", daemon=True)
+        self._thread.start()
+
+    def finish(self, report: BuildReport, gone: list[str]) -> list[str]:
+        """Wait for the pages; return the slugs done, and note what was written or goes."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        report.written += self._written
+        gone += self._gone
+        return self._done
+
+    def _write_here(self, pending: Iterable[tuple[str, Article | None]]) -> None:
+        for slug, article in pending:
+            self._take([(slug, article)])
+            if article is not None:
+                self._written += write_page(self._writer, article, self._config)
+
+    def _write_in_workers(self, first: list[tuple[str, Article | None]]) -> None:
+        try:
+            chunks = itertools.chain([first], chunked(self._pending, PAGE_CHUNK))
+            jobs = ((self._config, [a for _, a in self._take(chunk) if a]) for chunk in chunks)
+            for written in self._workers.map(write_pages, jobs):
+                self._written += written
+            # The workers' writers do not sync folders: this one does, in its finish().
+            for name in self._written:
+                self._writer.touched(name)
+        except BaseException as exc:  # handed to finish(), in the build's thread
+            self._error = exc
+
+    def _take(self, chunk: list[tuple[str, Article | None]]) -> list[tuple[str, Article | None]]:
+        self._done += [slug for slug, _ in chunk]
+        self._gone += [f"articles/{slug}.html" for slug, article in chunk if article is None]
+        return chunk
+
+
+def write_pages(job: tuple[Config, list[Article]]) -> list[str]:
+    """Render and write a chunk of article pages (in a worker process); names written."""
+    config, articles = job
+    writer = output.Writer(config.output_dir)
+    return [name for article in articles for name in write_page(writer, article, config)]
+
+
+def write_page(writer: output.Writer, article: Article, config: Config) -> list[str]:
+    """Write an article's page and image; the names written (those not already there)."""
+    written = []
     name = article_path(article)
     if writer.write(name, render_article(article, config), durable=False):
-        report.written.append(name)
+        written.append(name)
     if article.image is None:
-        return
+        return written
     cleaned = config.media_dir / article.image.name
     if cleaned.is_file() and writer.write(article.image.path, cleaned.read_bytes(),
                                           durable=False):
-        report.written.append(article.image.path)
+        written.append(article.image.path)
+    return written
 
 
 def _render_fingerprint(config: Config) -> str:

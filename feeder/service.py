@@ -26,6 +26,7 @@ from feeder import metrics, publish
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.ingest import Ingestor
+from feeder.parallel import Workers, worker_count
 from feeder.server import FeedServer, make_config
 from feeder.store import Store
 from feeder.watcher import Watcher
@@ -44,7 +45,8 @@ class Service:
         self.config = config
         self.clock = clock or (lambda: datetime.now(config.tz))
         self.store = Store(config.store_path)
-        self.ingestor = Ingestor(self.store, config)
+        self.workers = Workers(worker_count(config.processes))
+        self.ingestor = Ingestor(self.store, config, self.workers)
         self.watcher = Watcher(config.drop_dir, self.enqueue,
                                settle_seconds=config.service_settle_seconds,
                                polling=config.service_polling)
@@ -66,6 +68,7 @@ class Service:
         self.scheduler.add_job(self.cycle, "interval", id=JOB,
                                next_run_time=datetime.now(self.config.tz),
                                seconds=self.config.service_rebuild_interval)
+        self.workers.warm()
         # Watch before the first scan, so nothing changing during the scan is missed.
         self.watcher.start()
         self.scheduler.start()
@@ -79,6 +82,7 @@ class Service:
             self.scheduler.shutdown(wait=True)
         if self.pinger:
             self.pinger.stop()
+        self.workers.close()
         self.store.close()
 
     def enqueue(self, paths: Iterable[Path]) -> None:
@@ -124,9 +128,7 @@ class Service:
             raise
 
     def _ingest(self, paths: set[Path]) -> None:
-        with self.store.batch():
-            for path in sorted(paths):
-                self.ingestor.ingest(path)
+        self.ingestor.ingest_many(sorted(paths))
         if time.monotonic() - self._last_scan >= self.config.service_rebuild_interval:
             self._last_scan = time.monotonic()
             self.ingestor.scan()
@@ -134,7 +136,7 @@ class Service:
     def _build(self) -> None:
         now = self.clock()
         try:
-            report = publish.build(self.store, self.config, now=now)
+            report = publish.build(self.store, self.config, now=now, workers=self.workers)
         except BuildError as exc:
             log.error("%s", exc)
             return

@@ -332,7 +332,9 @@ class Store:
         """Keep per-channel counts, so listing sources or tags never scans the archive."""
         db.execute("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO UPDATE "
                    "SET entries = entries + excluded.entries", (channel, delta))
-        db.execute("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0", (channel,))
+        if delta < 0:  # only a decrement can empty a channel
+            db.execute("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0",
+                       (channel,))
 
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "

@@ -1,0 +1,133 @@
+"""Work spread over the machine's cores: parsing files and rendering article pages.
+
+CPython runs one thread of Python at a time, so a large import or a burst of files keeps
+one core busy and leaves the others idle. ``Workers`` hands independent, pure-ish jobs
+(parse these bytes, render and write these pages) to worker processes and gives the
+results back in order. Workers start through ``forkserver``: forking a process that
+already runs threads (the service's watcher, scheduler and server) could copy a lock
+some thread holds. The store is only ever touched by the calling process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+PRELOAD = ["feeder.ingest", "feeder.publish"]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def worker_count(processes: int) -> int:
+    """Workers for the ``processes`` setting: 0 is one a core; with one process in all
+    (or one core) the calling process does the work itself."""
+    if processes == 0:
+        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return processes if processes > 1 else 0
+
+
+class Workers:
+    """A pool of *count* worker processes, started on first use; 0 means in-process.
+    Used as ``with Workers(worker_count(config.processes)) as workers:``.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Batch[T, R]:
+        """Start ``fn(job)`` for every job now; collect the results later, in order.
+
+        *fn* must be a module-level function, and jobs must be safe to run twice: should
+        a worker die (the OOM killer, say), its job runs again in this process.
+        """
+        pool = self._start() if self.count > 0 else None
+        return Batch(self, fn, [(job, pool.submit(fn, job) if pool else None) for job in jobs])
+
+    def map(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
+        """``fn(job)`` for each job, in order, with a few jobs in flight per worker rather
+        than all queued, so memory stays flat however many jobs there are."""
+        batches = (self.submit(fn, chunk) for chunk in chunked(jobs, max(self.count, 1)))
+        ahead: deque[Batch[T, R]] = deque()
+        for batch in batches:
+            ahead.append(batch)
+            if len(ahead) > 2:
+                yield from ahead.popleft().results()
+        while ahead:
+            yield from ahead.popleft().results()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def warm(self) -> None:
+        """Start the workers now, so the first burst does not wait for them."""
+        if self.count > 0:
+            list(self.submit(abs, range(self.count)).results())
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            # Imported once in the fork server, so each worker starts with them loaded.
+            context.set_forkserver_preload(PRELOAD)
+            self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+            log.debug("started %d worker process(es)", self.count)
+        return self._pool
+
+    def _broken(self) -> None:
+        if self._pool is not None:
+            log.error("a worker process died; finishing its work in this process")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None  # a new pool starts on the next submit
+
+
+class Batch(Generic[T, R]):
+    """Jobs handed to the workers (or to be run here), whose results are collected once."""
+
+    def __init__(self, workers: Workers, fn: Callable[[T], R],
+                 started: list[tuple[T, Future[R] | None]]) -> None:
+        self._workers = workers
+        self._fn = fn
+        self._started = started
+
+    def results(self) -> Iterator[R]:
+        for job, future in self._started:
+            if future is None:
+                yield self._fn(job)
+                continue
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                self._workers._broken()
+                yield self._fn(job)
+
+
+IN_PROCESS = Workers(0)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """*items* in lists of *size* (the last one shorter)."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
