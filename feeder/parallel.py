@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,6 +44,7 @@ class Workers:
     def __init__(self, count: int) -> None:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # a build submits from two threads
 
     def submit(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Batch[T, R]:
         """Start ``fn(job)`` for every job now; collect the results later, in order.
@@ -51,7 +53,7 @@ class Workers:
         a worker die (the OOM killer, say), its job runs again in this process.
         """
         pool = self._start() if self.count > 0 else None
-        return Batch(self, fn, [(job, pool.submit(fn, job) if pool else None) for job in jobs])
+        return Batch(self, fn, [(job, _send(pool, fn, job)) for job in jobs])
 
     def map(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
         """``fn(job)`` for each job, in order, with a few jobs in flight per worker rather
@@ -66,9 +68,10 @@ class Workers:
             yield from ahead.popleft().results()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Workers:
         return self
@@ -82,19 +85,31 @@ class Workers:
             list(self.submit(abs, range(self.count)).results())
 
     def _start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            # Imported once in the fork server, so each worker starts with them loaded.
-            context.set_forkserver_preload(PRELOAD)
-            self._pool = ProcessPoolExecutor(self.count, mp_context=context)
-            log.debug("started %d worker process(es)", self.count)
+        with self._lock:
+            return self._pool or self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        # Imported once in the fork server, so each worker starts with them loaded.
+        context.set_forkserver_preload(PRELOAD)
+        self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+        log.debug("started %d worker process(es)", self.count)
         return self._pool
 
     def _broken(self) -> None:
-        if self._pool is not None:
-            log.error("a worker process died; finishing its work in this process")
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None  # a new pool starts on the next submit
+        with self._lock:
+            if self._pool is not None:
+                log.error("a worker process died; finishing its work in this process")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None  # a new pool starts on the next submit
+
+
+def _send(pool: ProcessPoolExecutor | None, fn: Callable[[T], R], job: T) -> Future[R] | None:
+    """The job's future, or None to run it here (no pool, or one that broke meanwhile)."""
+    try:
+        return pool.submit(fn, job) if pool else None
+    except (BrokenProcessPool, RuntimeError):  # RuntimeError: shut down by another thread
+        return None
 
 
 class Batch(Generic[T, R]):

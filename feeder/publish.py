@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +53,8 @@ class BuildReport:
 
 
 def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterable[str],
-                     report: BuildReport) -> tuple[dict[str, bytes], list[str]]:
+                     report: BuildReport, workers: Workers
+                     ) -> tuple[dict[str, bytes], list[str]]:
     """The aggregate's files, and those of the channels that changed (or files to delete)."""
     counts = store.sources()
     summaries = []
@@ -69,11 +70,14 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
     files.update(render_assets())
     gone: list[str] = []
     before = json.loads(store.meta("archive_months") or "[]")
-    for channel in sorted(set(dirty) | _moved_neighbours(before, months)):
-        report.channels.append(channel)
+    channels = sorted(set(dirty) | _moved_neighbours(before, months))
+    report.channels += channels
+    archived = [name for kind, _, name in (c.partition(":") for c in channels)
+                if kind == "month"]
+    _render_months(store, config, now, archived, months, workers, files, gone)
+    for channel in channels:
         kind, _, name = channel.partition(":")
         if kind == "month":
-            _render_month(store, config, now, name, months, files, gone)
             continue
         target = Channel.of(describe(name, config)) if kind == "source" else Channel.tag(
             name, config)
@@ -85,14 +89,30 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
     return files, gone
 
 
-def _render_month(store: Store, config: Config, now: datetime, month: str, months: list[str],
-                  files: dict[str, bytes], gone: list[str]) -> None:
-    entries = store.latest(-1, now, f"month:{month}")
-    if month not in months or not entries:
-        gone.append(archive_path(month))
-        return
-    page = Archive(month, *_neighbours(months)[month])
-    files[archive_path(month)] = render_archive(entries, config, page)
+def _render_months(store: Store, config: Config, now: datetime, dirty: list[str],
+                   months: list[str], workers: Workers, files: dict[str, bytes],
+                   gone: list[str]) -> None:
+    """The archive pages of the *dirty* months: in the workers when there are several
+    (a first build renders the whole archive this way), reading one month at a time."""
+    links = _neighbours(months)
+    kept: list[str] = []
+
+    def jobs() -> Iterator[tuple[list[Article], Config, Archive]]:
+        for month in dirty:
+            entries = store.latest(-1, now, f"month:{month}") if month in links else []
+            if entries:
+                kept.append(month)
+                yield entries, config, Archive(month, *links[month])
+            else:
+                gone.append(archive_path(month))
+
+    runner = workers if len(dirty) > 1 else IN_PROCESS
+    for n, data in enumerate(runner.map(render_archive_job, jobs())):
+        files[archive_path(kept[n])] = data
+
+
+def render_archive_job(job: tuple[list[Article], Config, Archive]) -> bytes:
+    return render_archive(*job)
 
 
 def _moved_neighbours(before: list[str], months: list[str]) -> set[str]:
@@ -136,7 +156,7 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     try:
         # The workers write the pages while this thread renders the feeds.
         pages.start()
-        files, gone = _render_channels(store, config, now, dirty, report)
+        files, gone = _render_channels(store, config, now, dirty, report, workers)
         # Pages and images first, feeds last: a reader never meets a link to a page or an
         # image not yet written.
         done = pages.finish(report, gone)
