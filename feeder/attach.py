@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,12 +31,16 @@ class Attacher:
         self.config = config
         self.root = config.drop_dir.resolve()
         self._reject = reject
+        # During a scan, the names each folder holds: probing ten image names per file
+        # costs more than the rest of storing it.
+        self.listing: Mapping[Path, set[str]] | None = None
 
     def attach(self, path: Path, articles: list[Article]) -> list[Article]:
         """*articles* with their images: the sibling image first, then Markdown's own."""
         if path.suffix.lower() in (".md", ".markdown"):
             articles = [self._inline(path, a) for a in articles]
-        sibling = next((p for p in self._siblings(path) if p.is_file()), None)
+        sibling = next((p for p in self._siblings(path) if self._listed(p) and p.is_file()),
+                       None)
         picture = self._publish(sibling) if sibling else None
         if articles and picture:
             articles[0] = replace(articles[0], image=picture)
@@ -48,6 +52,9 @@ class Attacher:
             suffix = candidate.suffix.lower()
             if suffix in ARTICLE_SUFFIXES and (candidate.stem == image.stem or suffix == ".md"):
                 yield candidate
+
+    def _listed(self, path: Path) -> bool:
+        return self.listing is None or path.name in self.listing.get(path.parent, ())
 
     def _siblings(self, path: Path) -> Iterator[Path]:
         # Probing a few names beats listing the folder, which may hold thousands of files.

@@ -101,6 +101,13 @@ def parse_jobs(jobs: list[tuple[bytes, Context]]) -> list[Parsed | ParseError]:
     return [parse_job(job) for job in jobs]
 
 
+def _listing(paths: list[Path]) -> dict[Path, set[str]]:
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
+    return names
+
+
 def _is_utf8(name: str) -> bool:
     try:
         name.encode("utf-8")
@@ -147,14 +154,23 @@ class Ingestor:
 
         *reparse* reads every file again, as after a change of categories.
         """
-        changes = Changes()
-        present: set[str] = set()
         paths = list(self._walk())
+        self.attacher.listing = _listing(paths)
+        try:
+            changes = self._scan(paths, reparse)
+        finally:
+            self.attacher.listing = None
+        for relative in set(self.store.files()) - {
+                path.relative_to(self.root).as_posix() for path in paths}:
+            changes += self._forget(relative)
+        return changes
+
+    def _scan(self, paths: list[Path], reparse: bool) -> Changes:
+        changes = Changes()
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
         batches = list(chunked(paths, BATCH))
         parsing = self._parse_ahead(batches[0], reparse) if batches else None
         for done, batch in enumerate(batches, 1):
-            present.update(path.relative_to(self.root).as_posix() for path in batch)
             ready, parsing = parsing, (self._parse_ahead(batches[done], reparse)
                                        if done < len(batches) else None)
             # The workers parse the next batch while this one is stored.
@@ -163,8 +179,6 @@ class Ingestor:
                 progress(min(done * BATCH, len(paths)))
         if progress:
             progress.close()
-        for relative in set(self.store.files()) - present:
-            changes += self._forget(relative)
         return changes
 
     def ingest_many(self, paths: Sequence[Path], *, force: bool = False) -> Changes:
