@@ -354,18 +354,21 @@ class _Writes:
 
     def flush(self, db: sqlite3.Connection) -> _Writes:
         """Write the changes; return an empty collector for what follows."""
-        db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", self.entries)
-        db.executemany("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)", self.pages)
-        db.executemany("DELETE FROM memberships WHERE channel = ? AND key = ?", self.left)
-        db.executemany("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)", self.joined)
-        # Per-channel counts, so listing sources or tags never scans the archive.
-        db.executemany("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO "
-                       "UPDATE SET entries = entries + excluded.entries",
-                       [(c, n) for c, n in self.counts.items() if n])
-        db.executemany("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0",
-                       [(c,) for c, n in self.counts.items() if n < 0])
-        db.executemany("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
-                       [(c,) for c in sorted(self.dirty)])
+        counts = [(c, n) for c, n in self.counts.items() if n]
+        for sql, rows in (
+                ("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", self.entries),
+                ("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)", self.pages),
+                ("DELETE FROM memberships WHERE channel = ? AND key = ?", self.left),
+                ("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)", self.joined),
+                # Per-channel counts, so listing sources or tags never scans the archive.
+                ("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO UPDATE "
+                 "SET entries = entries + excluded.entries", counts),
+                ("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0",
+                 [(c,) for c, n in counts if n < 0]),
+                ("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
+                 [(c,) for c in sorted(self.dirty)])):
+            if rows:
+                db.executemany(sql, rows)
         return _Writes()
 
 
