@@ -294,14 +294,25 @@ class FeederService:
         finally:
             client.close()
 
-    def status(self) -> dict[str, int]:
-        """VmRSS, VmHWM etc. from /proc/PID/status, in KiB."""
+    def status(self, pid: int | None = None) -> dict[str, int]:
+        """VmRSS, VmHWM etc. from /proc/PID/status (the service's by default), in KiB."""
         values = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid or self.pid}/status").read_text().splitlines():
             name, _, rest = line.partition(":")
             if name.startswith("Vm") and rest.strip().endswith("kB"):
                 values[name] = int(rest.split()[0])
         return values
+
+    def descendants(self) -> list[int]:
+        """PIDs of the service's child processes and theirs (fork server, workers)."""
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                children = [int(c) for c in task.read_text().split()]
+                found += children
+                todo += children
+        return found
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.process is None:
