@@ -45,6 +45,7 @@ class Writer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._folders: set[Path] = set()
+        self._made: set[Path] = set()  # folders known to exist: one mkdir each, not per file
 
     def write(self, relative: str, data: bytes, *, durable: bool = True) -> bool:
         """Write *data* to *relative* unless it is already there; True if written."""
@@ -54,7 +55,9 @@ class Writer:
                 return False
         except FileNotFoundError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{next(_serial)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
