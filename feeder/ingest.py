@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from stat import S_ISREG
@@ -123,15 +123,32 @@ def _printable(name: str) -> str:
 Key = tuple[str, str, datetime]  # relative path, SHA-256 and arrival: what shapes a parse
 
 
-@dataclass
 class Parsing:
-    """Files being parsed in the workers, in chunks, and the keys they were read under."""
+    """Files being parsed in the workers, taken in the order they were handed out, so the
+    first files are stored while the workers still parse the last."""
 
-    chunks: list[list[tuple[Key, tuple[bytes, Context]]]]
-    batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]
+    def __init__(self, chunks: list[list[tuple[Key, tuple[bytes, Context]]]],
+                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]) -> None:
+        self._keys = {key for chunk in chunks for key, _ in chunk}
+        self._results = self._flatten(chunks, batch)
+        self._ready: dict[Key, Parsed | ParseError] = {}
 
-    def results(self) -> Iterator[tuple[Key, Parsed | ParseError]]:
-        for chunk, results in zip(self.chunks, self.batch.results(), strict=True):
+    def take(self, key: Key) -> Parsed | ParseError | None:
+        """The result for *key*, or None if it was not parsed ahead (a wrong guess)."""
+        if key not in self._keys:
+            return None
+        self._keys.discard(key)
+        for found, result in self._results:
+            if found == key:
+                return result
+            self._ready[found] = result
+        return self._ready.pop(key, None)
+
+    @staticmethod
+    def _flatten(chunks: list[list[tuple[Key, tuple[bytes, Context]]]],
+                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]
+                 ) -> Iterator[tuple[Key, Parsed | ParseError]]:
+        for chunk, results in zip(chunks, batch.results(), strict=True):
             yield from zip((key for key, _ in chunk), results, strict=True)
 
 
@@ -147,7 +164,7 @@ class Ingestor:
         self.attacher = Attacher(config, self._reject_image)
         self.workers = workers
         # Files of the current batch parsed ahead by the workers, by what shaped the result.
-        self._ahead: dict[Key, Parsed | ParseError] = {}
+        self._parsing: Parsing | None = None  # the current batch's, parsed ahead
 
     def scan(self, *, reparse: bool = False) -> Changes:
         """Catch up with everything in the drop folder: new, edited and deleted files.
@@ -188,13 +205,13 @@ class Ingestor:
     def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None,
                       force: bool) -> Changes:
         changes = Changes()
-        self._ahead = dict(parsing.results()) if parsing else {}
+        self._parsing = parsing
         try:
             with self.store.batch():
                 for path in paths:
                     changes += self.ingest(path, force=force)
         finally:
-            self._ahead.clear()
+            self._parsing = None
         return changes
 
     def ingest(self, path: Path, *, force: bool = False) -> Changes:
@@ -247,7 +264,8 @@ class Ingestor:
         if path.suffix.lower() in media.SUFFIXES:
             self.store.put_file(record, [], modified)
             return self._refresh_owners(path, modified)
-        parsed = self._ahead.pop((relative, record.sha256, record.received), None)
+        parsed = self._parsing.take((relative, record.sha256, record.received)) if (
+            self._parsing) else None
         if parsed is None:
             parsed = parse_job((data, self._context(relative, record.received)))
         if isinstance(parsed, ParseError):
