@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from feeder.parser.dates import find_date, resolve_years
+from feeder.parser.dates import (
+    _DATE,
+    _DATE_ANY_CASE,
+    _GAP,
+    _LOWER_TO_TWO,
+    find_date,
+    resolve_years,
+)
 from tests.conftest import JAKARTA
 
 TOLERANCE = timedelta(hours=36)
@@ -65,3 +76,55 @@ def test_impossible_dates_are_reported() -> None:
 def test_leap_day_finds_the_latest_leap_year() -> None:
     ((chosen, _),) = resolve(["(29/2)"], datetime(2026, 1, 10, tzinfo=JAKARTA))
     assert chosen is None or chosen == date(2024, 2, 29)
+
+
+# Text full of dates and near-dates, to put find_date's shortcuts to the test: weekdays with
+# and without dates, gaps, runs of digits of every length, odd characters around them.
+NOISE = [" ", "   ", "\u00a0", "\t", "\n", "\u3000", "\x1c", ",", "(", ")", "/", ".", "'",
+         "1", "123", "20252025", "2025202520252025", "٣", "x", "a", "K", "ſ", "İ", "Ä",
+         "tanggal", "Kamis"]
+dates_and_noise = st.lists(st.one_of(
+    st.tuples(
+        st.sampled_from(["", "Kamis", "KAMIS", "jumat", "Jum'at", "selasa", "Minggu", "rabu",
+                         "ahad", "senin", "sabtu", "x"]),
+        st.lists(st.sampled_from([" ", "  ", ",", "(", "\t", "\u00a0"]), max_size=3)
+        .map("".join),
+        st.sampled_from(["1", "4", "12", "31", "123", "٣"]),
+        st.sampled_from([" ", "  ", "/", ".", "-", " / ", "\n"]),
+        st.sampled_from(["12", "7", "Desember", "des", "SEPT", "mei", "x"]),
+        st.sampled_from(["", "/2025", " 2025", "/25", ". 2025", " 20250", "x"]),
+        st.sampled_from(["", ")", " )", "x"]),
+    ).map("".join),
+    st.sampled_from(NOISE),
+), max_size=12).map("".join)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(dates_and_noise)
+@example("Nomor 2025202520252025 Desember")  # the day ends a long run of digits
+def test_find_date_finds_the_first_match_of_a_plain_search(text: str) -> None:
+    """find_date() lower-cases and tries only a few places; the result is the same."""
+    lowered = text.lower()
+    match = (_DATE.search(lowered) if len(lowered) == len(text)
+             else _DATE_ANY_CASE.search(text))
+    found = find_date(text)
+    if match is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found.offset, found.text) == (match.start(), text[match.start():match.end()]
+                                              .strip())
+
+
+def test_lower_case_keeps_digits_and_gaps_where_they_are() -> None:
+    """find_date() finds digits and gaps in the text as written and lower-cases only a
+    window: right while every character but one lower-cases to one character, and digits
+    (``\\d``), whitespace, "," and "(" stay what they are."""
+    assert len(_LOWER_TO_TWO.lower()) == 2
+    every = "".join(map(chr, range(sys.maxunicode + 1))).replace(_LOWER_TO_TWO, "")
+    assert set(map(len, map(str.lower, every))) == {1}
+    lowered = every.lower()
+    for kind in (r"\d", r"[\s,(]"):
+        assert ([m.start() for m in re.finditer(kind, every)]
+                == [m.start() for m in re.finditer(kind, lowered)])
+    assert sorted(_GAP) == [m.group() for m in re.finditer(r"[\s,(]", every)]

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
 from feeder.article import Article
 from feeder.errors import ParseError
-from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem
+from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem, has_xml_illegal
 from feeder.parser.decode import decode
 from feeder.parser.markdown import parse_markdown
 from feeder.parser.page import parse_text
-from feeder.text import xml_illegal, xml_safe
+from feeder.text import xml_safe
 
 __all__ = ["SUFFIXES", "Context", "ParseError", "Parsed", "Problem", "parse"]
 
@@ -58,7 +59,7 @@ def _parse(data: bytes, ctx: Context) -> Parsed:
         raise ParseError(ctx.path, None, f"unsupported file type {suffix or '(none)'!r}; "
                          f"expected one of {', '.join(sorted(SUFFIXES))}")
     text, problems = decode(data, ctx.path)
-    if not text.strip():
+    if not text or text.isspace():  # as not text.strip(), without copying the text
         raise ParseError(ctx.path, None, "empty file: no text to publish")
     parsed = parser(text, ctx)
     if not parsed.articles:
@@ -114,20 +115,29 @@ def _feed_safe(article: Article, ctx: Context, problems: list[Problem]) -> Artic
 
 
 # The text fields of Article (annotations are strings under postponed evaluation).
-_TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(Article)
-                     if f.type in ("str", "str | None"))
+_texts = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)
+                               if f.type in ("str", "str | None")))
+_MINUTE = timedelta(minutes=1)
 
 
 def _clean(article: Article) -> bool:
     """Whether *article* needs no change at all: the common case, checked in one scan."""
-    texts = [t for t in (getattr(article, n) for n in _TEXT_FIELDS) if t]
-    return (not xml_illegal("".join([*texts, *article.tags]))
-            and all(_feed_date(w, w) is w for w in (article.published, article.updated)))
+    return (not has_xml_illegal("".join([*filter(None, _texts(article)), *article.tags]))
+            and _usual(article.published)
+            and (article.updated is article.published or _usual(article.updated)))
+
+
+def _usual(when: datetime) -> bool:
+    """Whether _feed_date() leaves *when* as it is; quick for years far from the limits."""
+    if 1000 < when.year < 9998:  # then within a day of UTC is within the limits
+        offset = when.utcoffset()
+        return offset is None or not offset % _MINUTE
+    return _feed_date(when, when) is when
 
 
 def _feed_date(when: datetime, received: datetime) -> datetime:
     offset = when.utcoffset() or timedelta(0)
-    if offset % timedelta(minutes=1):
+    if offset % _MINUTE:
         when = when.astimezone(UTC)
     if EARLIEST <= when <= LATEST:
         return when

@@ -70,25 +70,76 @@ class Mention:
     unclosed: bool = False
 
 
+# Runs of digits (``\d\d*``, not ``\d+``: a pattern opening with a character class lets the
+# search skip ahead in C instead of trying every position).
+_DIGITS = re.compile(r"\d\d*")
+# What may stand between a weekday and the day: whitespace (``\s``, up to U+3000), a comma,
+# a "(".
+_GAP = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + ",("
+# From its day on, a date has at most 16 characters besides whitespace ("4 september 2025",
+# "4/12/2025)"): the pattern never looks past the 20th non-space character from the day.
+_REACH = re.compile(r"(?:\s*+\S){20}")
+# The one character that lower-cases to two ("İ" → "i̇"), shifting every later offset.
+_LOWER_TO_TWO = "\u0130"
+# The groups of the named and the numeric form, in the order find_date() unpacks them.
+_GROUPS = {numeric: tuple(f"{'n' if numeric else 'm'}_{name}"
+                          for name in ("day", "month", "year", "weekday"))
+           for numeric in (False, True)}
+# After this many runs of digits without a date (a table of figures?), one plain search
+# of the rest is cheaper than trying run by run.
+_RUNS_TRIED = 4
+
+
 def find_date(text: str) -> Mention | None:
     """The first date mentioned in *text* (the dateline's sentence comes first)."""
-    lowered = text.lower()
-    # A few characters lower-case to two ("İ"); then offsets would shift, so search as is.
-    match = (_DATE.search(lowered) if len(lowered) == len(text)
-             else _DATE_ANY_CASE.search(text))
+    if _LOWER_TO_TWO in text:
+        match, base = _DATE_ANY_CASE.search(text), 0
+    else:
+        match, base = _first_date(text)
     if match is None:
         return None
-    form = "n_" if match["n"] else "m_"
-    month, weekday, year = match[form + "month"], match[form + "weekday"], match[form + "year"]
+    numeric = match["n"] is not None
+    day, month, year, weekday = match.group(*_GROUPS[numeric])
+    start, end = base + match.start(), base + match.end()
     return Mention(
-        text=text[match.start():match.end()].strip(),
-        offset=match.start(),
-        day=int(match[form + "day"]),
+        text=text[start:end].strip(),
+        offset=start,
+        day=int(day),
         month=int(month) if month.isdigit() else MONTHS[month.lower()],
         year=None if year is None else int(year) + (2000 if len(year) == 2 else 0),
         weekday=None if weekday is None else WEEKDAYS[weekday.lower()],
-        unclosed=form == "n_" and match["n_close"] is None,
+        unclosed=numeric and match["n_close"] is None,
     )
+
+
+def _first_date(text: str) -> tuple[re.Match[str] | None, int]:
+    """``_DATE.search(text.lower())`` as a match in a lower-cased slice, and where it starts.
+
+    That search tries the pattern at every letter a weekday starts with, a third of all
+    text, after lower-casing all of it. But a date's day is a run of one or two digits with
+    nothing before it or a weekday and a gap of whitespace, commas and "(": so a date starts
+    at one of the last two digits of a run, or four to six letters before the gap in front
+    of a run of at most two digits. Trying only there, on a slice lower-cased as far as the
+    pattern can look (``_REACH``), finds the same first date several times faster.
+    """
+    done = 0  # no date starts before this: its day would be an earlier run of digits
+    for tried, run in enumerate(_DIGITS.finditer(text)):
+        if tried == _RUNS_TRIED:
+            return _DATE.search(text.lower(), done), 0
+        first, end = run.span()
+        day = max(first, end - 2)
+        starts = list(range(day, end))
+        if end - first <= 2:
+            gap = done + len(text[done:first].rstrip(_GAP))
+            starts[:0] = [s for s in (gap - 6, gap - 5, gap - 4) if s >= done]
+        reach = _REACH.match(text, day)
+        base = starts[0]
+        window = text[base:reach.end() if reach else len(text)].lower()
+        for start in starts:
+            if match := _DATE.match(window, start - base):
+                return match, base
+        done = end
+    return None, 0
 
 
 def resolve_years(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 
 from feeder.errors import ParseError
-from feeder.parser.common import Problem
+from feeder.parser.common import Problem, has_xml_illegal
 from feeder.text import xml_illegal, xml_safe
 
 _BINARY_SAMPLE = 8192
@@ -14,20 +14,23 @@ _BINARY_SAMPLE = 8192
 def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     """Decode *data* and normalise line ends; raise ParseError for what is not text."""
     problems: list[Problem] = []
+    utf8: bytes | None = None  # what text was decoded from as UTF-8, if it was
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _strict(data, "utf-16", path, problems)
     elif data.startswith(codecs.BOM_UTF8):
-        text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8", path, problems)
+        text = _strict(utf8 := data[len(codecs.BOM_UTF8) :], "utf-8", path, problems)
     else:
-        if b"\x00" in data[:_BINARY_SAMPLE]:
+        if data.find(b"\x00", 0, _BINARY_SAMPLE) != -1:
             raise ParseError(path, None, "binary file (contains NUL bytes), not text")
         try:
-            text = _truncated(data, "utf-8", path, problems)
+            text = _truncated(utf8 := data, "utf-8", path, problems)
         except UnicodeDecodeError as exc:
+            utf8 = None
             text = _legacy(data, path, exc, problems)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = xml_illegal(text)
-    if bad:
+    if "\r" in text:  # a scan for one character is far quicker than replace() finding none
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if has_xml_illegal(text, utf8):
+        bad = xml_illegal(text)
         line = text.count("\n", 0, bad[0]) + 1
         problems.append(
             Problem(path=path, line=line, message=f"removed {len(bad)} control character(s) "

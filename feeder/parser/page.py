@@ -31,7 +31,9 @@ CREDIT = re.compile(
 )
 # The source pages mark a paragraph break as a no-break space beside an ordinary space.
 _BREAK_PAIRS = (" \u00a0", "\u00a0 ")
+_SPACES = re.compile(r"\s+")
 BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*")
+_BLOCK_SPLIT = re.compile(f"({BLOCK_BREAK.pattern})")
 
 
 @dataclass
@@ -61,34 +63,37 @@ def parse_text(text: str, ctx: Context) -> Parsed:
 
 
 def _blocks(text: str) -> list[_Block]:
-    blocks, start, line = [], 0, 1
-    for sep in [*BLOCK_BREAK.finditer(text), None]:
-        end = sep.start() if sep else len(text)
-        piece = text[start:end]
-        if piece.strip():
-            lead = piece[: len(piece) - len(piece.lstrip())].count("\n")
-            blocks.append(_Block(line + lead, " ".join(piece.strip().split("\n"))))
-        if sep:
-            line += piece.count("\n") + sep.group().count("\n")
-            start = sep.end()
+    # split() with the separator captured: pieces and separators alternate, found in C.
+    pieces = _BLOCK_SPLIT.split(text)
+    blocks, line = [], 1
+    for index in range(0, len(pieces), 2):
+        piece = pieces[index]
+        stripped = piece.strip()
+        if stripped:
+            lead = piece.count("\n", 0, len(piece) - len(piece.lstrip()))
+            blocks.append(_Block(line + lead, stripped.replace("\n", " ")))
+        line += piece.count("\n")
+        if index + 1 < len(pieces):
+            line += pieces[index + 1].count("\n")
     return blocks
 
 
 def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
     parsed, drafts, strays = Parsed(), [], []
+    # A dateline has a comma: most titles do not, and are refused without the regex.
+    datelines = [DATELINE.match(b.text) if "," in b.text else None for b in blocks]
+    datelines.append(None)
     i = 0
     while i < len(blocks):
-        block = blocks[i]
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        match = DATELINE.match(nxt.text) if nxt else None
-        if nxt and match and not DATELINE.match(block.text):
-            drafts.append(_Draft(block, [nxt], match))
+        block, match = blocks[i], datelines[i + 1]
+        if match and not datelines[i]:
+            drafts.append(_Draft(block, [blocks[i + 1]], match))
             i += 2
             continue
         if drafts:
             # A blank line inside a body: keep the text as a further paragraph.
             drafts[-1].body.append(block)
-        elif i > 0 or DATELINE.match(block.text):
+        elif i > 0 or datelines[i]:
             strays.append(block)  # the first block is the page heading, expected
         i += 1
     if drafts:
@@ -129,7 +134,8 @@ def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
     title = draft.title.text
     paragraphs = [p for b in draft.body for p in split_paragraphs(b.text) if p]
     author, photo = _credit(paragraphs[-1], ctx, draft.body[-1].line, parsed)
-    key = f"{site}/{published.date().isoformat()}/{normalise_title(title)}"
+    day = published.date().isoformat()
+    key = f"{site}/{day}/{normalise_title(title)}"
     first = paragraphs[0][draft.dateline.end():]
     return Article(
         key=key,
@@ -139,7 +145,7 @@ def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
         updated=published,
         content_html=paragraphs_html(paragraphs),
         summary=summarise(first or paragraphs[0]),
-        slug=make_slug(key, published.date().isoformat(), title),
+        slug=make_slug(key, day, title),
         author=author,
         photo_credit=photo,
         place=draft.dateline["place"].strip(),
@@ -149,7 +155,11 @@ def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
 
 
 def _credit(last: str, ctx: Context, line: int, parsed: Parsed) -> tuple[str | None, str | None]:
-    match = CREDIT.search(last[-200:])
+    # CREDIT matches no "(" after its first character and runs to the end, so it can only
+    # start at the last "(": matching there spares a search trying every earlier one.
+    tail = last[-200:]
+    start = tail.rfind("(")
+    match = CREDIT.match(tail, start) if start >= 0 else None
     if not match:
         parsed.problems.append(Problem(path=ctx.path, line=line, message=(
             "no credit tail like '(ana/ed. Foto: awh/KPU Kota Semarang)' at the end; "
@@ -165,19 +175,18 @@ def _credit(last: str, ctx: Context, line: int, parsed: Parsed) -> tuple[str | N
 def split_paragraphs(text: str) -> list[str]:
     """*text* cut at every whitespace run holding a no-break space beside a space.
 
-    Looks only around each no-break space, so it is linear in the length of *text* (a regex
-    like ``\\s*(?: \\u00a0|\\u00a0 )\\s*`` retries from every position of a long run of
-    spaces and takes quadratic time on a 1 MB line) and fast on ordinary text.
+    Looks only around each no-break space, measuring the whitespace on either side in C,
+    so it is linear in the length of *text* (a regex like ``\\s*(?: \\u00a0|\\u00a0 )\\s*``
+    retries from every position of a long run of spaces and takes quadratic time on a 1 MB
+    line) and fast on ordinary text.
     """
     pieces, start, pos = [], 0, 0
     while (nbsp := text.find("\u00a0", pos)) != -1:
-        low, high = nbsp, nbsp + 1
-        while low > pos and text[low - 1].isspace():
-            low -= 1
-        while high < len(text) and text[high].isspace():
-            high += 1
+        low = pos + len(text[pos:nbsp].rstrip())
+        spaces = _SPACES.match(text, nbsp)  # always matches: the no-break space at least
+        high = spaces.end() if spaces else nbsp + 1
         run = text[low:high]
-        if any(pair in run for pair in _BREAK_PAIRS):
+        if _BREAK_PAIRS[0] in run or _BREAK_PAIRS[1] in run:
             pieces.append(text[start:low])
             start = high
         pos = high
