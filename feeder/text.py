@@ -8,6 +8,8 @@ import unicodedata
 
 # XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"\w+")
 
 
 def xml_illegal(text: str) -> list[int]:
@@ -28,7 +30,7 @@ def xml_safe(text: str) -> str:
 def slugify(text: str, limit: int = 60) -> str:
     """A lowercase ASCII slug: ``slugify("Rapat & Kajian!") == "rapat-kajian"``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
     return slug[:limit].rstrip("-")
 
 
@@ -39,7 +41,7 @@ def normalise_title(title: str) -> str:
     such title would be the same article and each would replace the one before.
     """
     folded = unicodedata.normalize("NFKC", title).casefold()
-    return " ".join(re.findall(r"\w+", folded)) or " ".join(folded.split())
+    return " ".join(_WORD.findall(folded)) or " ".join(folded.split())
 
 
 def paragraphs_html(paragraphs: list[str]) -> str:
@@ -48,7 +50,10 @@ def paragraphs_html(paragraphs: list[str]) -> str:
 
 def summarise(text: str, limit: int = 300) -> str:
     """The first *limit* characters of *text*, cut at a word boundary."""
-    text = " ".join(text.split())
+    # Whitespace runs shrink to one space, so a long text's head of 4 * limit characters
+    # yields the same first characters; the whole is needed only if that comes up short.
+    head = " ".join(text[:4 * limit].split())
+    text = head if len(head) > limit or len(text) <= 4 * limit else " ".join(text.split())
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]

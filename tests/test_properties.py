@@ -28,7 +28,7 @@ from feeder.builder import render_feeds
 from feeder.config import load_config
 from feeder.parser import Context, Parsed, ParseError, parse
 from feeder.parser.common import EARLIEST, LATEST
-from feeder.text import xml_illegal, xml_safe
+from feeder.text import summarise, xml_illegal, xml_safe
 from tests.conftest import ARRIVAL
 from tests.feeds import ATOM
 
@@ -252,3 +252,13 @@ def test_parser_keeps_whole_minute_offsets_for_old_local_dates() -> None:
     (article,) = parsed.articles
     assert article.published == old
     assert article.published.utcoffset() == timedelta(0)
+
+
+@given(st.text(st.sampled_from("ab ,\n\u00a0\t"), max_size=200), st.integers(1, 40))
+def test_summary_is_the_head_of_the_text_with_whitespace_collapsed(text: str,
+                                                                  limit: int) -> None:
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        assert summarise(text, limit) == words
+    else:  # the last word that fits whole, then an ellipsis
+        assert summarise(text, limit) == words[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
