@@ -8,7 +8,9 @@ from datetime import date, datetime
 
 from benchmarks import corpus
 from benchmarks.common import TIMEZONE, Scale, Section, corpus_newest
-from feeder.parser import Context, parse
+from feeder.ingest import PARSE_CHUNK, parse_jobs
+from feeder.parallel import Workers, chunked, worker_count
+from feeder.parser import Context, Parsed, parse
 
 Corpus = list[tuple[str, bytes]]
 
@@ -54,6 +56,25 @@ def throughput(files: Corpus, seconds: float) -> tuple[float, float, float]:
     return articles / elapsed, parsed / elapsed, size / elapsed / 1e6
 
 
+def throughput_on_all_cores(files: Corpus, seconds: float) -> tuple[float, int]:
+    """Articles/s with the files parsed as a scan parses them: in chunks, by feeder's worker
+    processes (one a core), results sent back to this process; and how many workers."""
+    received = datetime.now(TIMEZONE)
+    chunks = list(chunked([(data, Context(path=name, received=received))
+                           for name, data in files], PARSE_CHUNK))
+    with Workers(worker_count(0)) as workers:
+        workers.warm()
+        list(workers.map(parse_jobs, chunks[:2 * max(workers.count, 1)]))  # warm caches
+        articles = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            for results in workers.map(parse_jobs, chunks):
+                articles += sum(len(r.articles) for r in results if isinstance(r, Parsed))
+        elapsed = time.perf_counter() - started
+    return articles / elapsed, workers.count
+
+
 TARGET_PER_SECOND = 20_000
 
 
@@ -63,19 +84,22 @@ def run(scale: Scale) -> Section:
     files = scale.pick(400, 60)
     seconds = scale.pick(4.0, 0.4)
     newest = corpus_newest()
+    pages_label = next(iter(KINDS))
+    # The issue's target is for seed-style pages on the whole (2-core) machine.
+    shared, workers = throughput_on_all_cores(news_pages(files, newest), seconds)
+    section.add(f"{pages_label}, all cores ({workers} workers): articles/s", f"{shared:,.0f}",
+                f">= {TARGET_PER_SECOND:,}", shared >= TARGET_PER_SECOND)
     rates = {}
     for label, make in KINDS.items():
         per_article, per_file, mb = throughput(make(files, newest), seconds)
         rates[label] = per_article
-        if label == next(iter(KINDS)):  # the issue's target is for seed-style pages
-            section.add(f"{label}: articles/s", f"{per_article:,.0f}",
-                        f">= {TARGET_PER_SECOND:,}", per_article >= TARGET_PER_SECOND)
-        else:
-            section.add(f"{label}: articles/s", f"{per_article:,.0f}")
-        section.add(f"{label}: files/s, MB/s", f"{per_file:,.0f}, {mb:.1f}")
-    pages, markdown = rates[next(iter(KINDS))], rates[list(KINDS)[2]]
+        section.add(f"{label}, one core: articles/s", f"{per_article:,.0f}")
+        section.add(f"{label}, one core: files/s, MB/s", f"{per_file:,.0f}, {mb:.1f}")
+    pages, markdown = rates[pages_label], rates[list(KINDS)[2]]
     section.notes.append(
-        f"{files} distinct files per kind, parsed repeatedly for {seconds:g} s each on one "
-        f"core, in-process (no I/O). Markdown parses at {markdown / pages:.2f}x the rate of "
-        "news-page articles.")
+        f"{files} distinct files per kind, parsed repeatedly for {seconds:g} s each, "
+        "in-process (no I/O): on one core by `feeder.parser.parse`, and on all cores the way "
+        f"a scan parses them (chunks of {PARSE_CHUNK} files to feeder's worker processes, "
+        f"results back to the calling process). Markdown parses at {markdown / pages:.2f}x "
+        "the rate of news-page articles.")
     return section
