@@ -1,9 +1,10 @@
 """Serve the builder's output folder over HTTP from responses precomputed in memory.
 
-Feed readers poll a few files over and over, mostly conditionally, so the hot path is one
-``os.stat``, a dict lookup and ready-made header lists. Per small file we keep body, gzip body,
-ETag, Last-Modified and type, keyed by URL path, rebuilt in a worker thread only when the file's
-identity (device, inode, size, mtime_ns) changes - atomic replaces always give a new inode.
+Feed readers poll a few files over and over, mostly conditionally, so the hot path is a dict
+lookup and ready-made header lists, with at most one ``os.stat`` per path per pass of the event
+loop (see ``FeedServer._checked``). Per small file we keep body, gzip body, ETag, Last-Modified
+and type, keyed by URL path, rebuilt in a worker thread only when the file's identity (device,
+inode, size, mtime_ns) changes - atomic replaces always give a new inode.
 Large files are streamed. Only regular files inside the root are served: ``..``, hidden
 segments (also the writer's ``.name.XXXX.tmp``), backslashes, control characters and ``//`` are
 refused up front, and symlinks must resolve inside the root. ``scope["path"]`` is already
@@ -120,11 +121,19 @@ async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _error(send: Send, status: int, head: bool, extra: Headers | None = None) -> None:
+def _error(status: int, extra: Headers | None = None) -> Response:
     body = _ERRORS[status]
     headers = [(b"content-type", b"text/plain; charset=utf-8"),
                (b"content-length", str(len(body)).encode()), *(extra or [])]
-    await _send(send, status, headers, b"" if head else body)
+    return status, headers, body
+
+
+def _dynamic(route: Route) -> Response:
+    status, ctype, body = route()
+    headers = [(b"content-type", ctype.encode("latin-1")),
+               (b"content-length", str(len(body)).encode()),
+               (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+    return status, headers, body
 
 
 class FeedServer:
@@ -136,7 +145,7 @@ class FeedServer:
 
     def __init__(self, root: Path, cache_control: str = "public, max-age=60",
                  extra_routes: Mapping[str, Route] | None = None) -> None:
-        # Everything is resolved once so the per-request work is a string concat and a stat.
+        # Everything is resolved once so the per-request work is at most a concat and a stat.
         self._root = os.path.realpath(root)
         self._prefix = self._root.rstrip(os.sep) + os.sep
         self._cache_control = cache_control.encode("latin-1")
@@ -144,18 +153,26 @@ class FeedServer:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._pending: dict[str, asyncio.Future[_Entry | None]] = {}
         self._bytes = 0
+        # Entries checked against the disk in the current pass of _fresh_loop (see _checked).
+        self._fresh: dict[str, _Entry] = {}
+        self._fresh_loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            head = scope["method"] == "HEAD"
             try:
-                await self._http(scope, send)
+                response = await self._http(scope, head, send)
+                if response is not None:
+                    status, headers, body = response
+                    await _send(send, status, headers, b"" if head else body)
             except Exception:
                 logger.exception("error serving %r", scope.get("path"))
                 # Fails harmlessly if the response had already started; the server then
                 # closes the connection, which is the best that can be done mid-body.
                 with contextlib.suppress(Exception):
-                    await _error(send, 500, scope.get("method") == "HEAD")
+                    status, headers, body = _error(500)
+                    await _send(send, status, headers, b"" if head else body)
         elif kind == "lifespan":
             # uvicorn runs us with lifespan="off", but another server may still send these.
             while True:
@@ -168,27 +185,26 @@ class FeedServer:
         elif kind == "websocket":
             await send({"type": "websocket.close"})
 
-    async def _http(self, scope: Scope, send: Send) -> None:
+    async def _http(self, scope: Scope, head: bool, send: Send) -> Response | None:
+        """The response to send, or None once a streamed file has been sent."""
         path: str = scope["path"]
-        method: str = scope["method"]
-        head = method == "HEAD"
         if len(path) > MAX_PATH:
-            return await _error(send, 414, head)
-        if not head and method != "GET":
-            return await _error(send, 405, head, [(b"allow", b"GET, HEAD")])
+            return _error(414)
+        if not head and scope["method"] != "GET":
+            return _error(405, [(b"allow", b"GET, HEAD")])
+        entry = self._fresh.get(path)
+        # (asyncio.get_running_loop would be surer, but on 3.11 it costs a getpid syscall.)
+        if entry is not None and self._fresh_loop is not None and self._fresh_loop.is_running():
+            return self._choose(entry, scope["headers"])
         route = self._extra.get(path)
         if route is not None:
-            status, ctype, body = route()
-            headers = [(b"content-type", ctype.encode("latin-1")),
-                       (b"content-length", str(len(body)).encode()),
-                       (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
-            return await _send(send, status, headers, b"" if head else body)
+            return _dynamic(route)
         if bad_path(path):
-            return await _error(send, 404, head)
-        await self._file(path, head, scope["headers"], send)
+            return _error(404)
+        return await self._file(path, head, scope["headers"], send)
 
     async def _file(self, path: str, head: bool, req: list[tuple[bytes, bytes]],
-                    send: Send) -> None:
+                    send: Send) -> Response | None:
         rel = path[1:]
         if not rel or rel.endswith("/"):
             rel += "index.html"
@@ -197,21 +213,36 @@ class FeedServer:
             st = os.stat(fs_path)
         except (OSError, ValueError):
             self._forget(path)
-            return await _error(send, 404, head)
+            return _error(404)
         entry = self._cache.get(path)
         if entry is not None and entry.key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             self._cache.move_to_end(path)
+            self._checked(path, entry)
         elif not stat.S_ISREG(st.st_mode):  # directories, and FIFOs whose open would block
-            return await _error(send, 404, head)
+            return _error(404)
         elif st.st_size > self.max_cached_file_size:
             self._forget(path)
             return await self._stream(fs_path, head, req, send)
         else:
             entry = await self._load(path, fs_path)
             if entry is None:
-                return await _error(send, 404, head)
-        status, headers, body = self._choose(entry, req)
-        await _send(send, status, headers, b"" if head else body)
+                return _error(404)
+        return self._choose(entry, req)
+
+    def _checked(self, path: str, entry: _Entry) -> None:
+        """Let the later requests for *path* in this pass of the event loop skip the checks.
+
+        The requests a pass handles were read before it began, so an entry checked against
+        the disk during the pass is as fresh for them as a check of their own; under load a
+        pass holds many requests for the same few feeds, and the stat was about half of what
+        our own code cost per request. The first callback of the next pass empties the set.
+        """
+        loop = asyncio.get_running_loop()
+        if not self._fresh or self._fresh_loop is not loop:
+            self._fresh.clear()
+            self._fresh_loop = loop
+            loop.call_soon(self._fresh.clear)
+        self._fresh[path] = entry
 
     def _choose(self, entry: _Entry, req: list[tuple[bytes, bytes]]) -> Response:
         """Pick the representation and apply conditionals, returning a prebuilt response."""
@@ -295,15 +326,15 @@ class FeedServer:
         return _make_entry(st, name, tag, body, self._cache_control, gz)
 
     async def _stream(self, fs_path: str, head: bool, req: list[tuple[bytes, bytes]],
-                      send: Send) -> None:
-        """Serve a file too big to cache, straight from disk, without gzip."""
+                      send: Send) -> Response | None:
+        """Send a file too big to cache straight from disk, without gzip; or return a 404."""
         real = self._inside(fs_path)
         handle = None
         if real is not None:
             with contextlib.suppress(OSError):
                 handle = _open(real)
         if handle is None:
-            return await _error(send, 404, head)
+            return _error(404)
         with handle:
             st = os.fstat(handle.fileno())
             # Hashing megabytes per version would stall; since files are only ever replaced,
@@ -320,6 +351,7 @@ class FeedServer:
                 await send({"type": "http.response.body", "body": chunk, "more_body": more})
             if head or status != 200:
                 await send({"type": "http.response.body", "body": b""})
+        return None
 
 
 def make_config(

@@ -348,6 +348,62 @@ def test_deleted_file_is_404(app: FeedServer, root: Path) -> None:
     assert call(app, "/atom.xml").status == 404
 
 
+def _count_stats(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    calls: list[str] = []
+    original = os.stat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if os.path.basename(path) == name:
+            calls.append(path)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    return calls
+
+
+def test_one_stat_per_path_per_loop_pass(
+        app: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    etag = call(app, "/rss.xml").headers["etag"]
+    stats = _count_stats(monkeypatch, "rss.xml")
+
+    async def burst() -> list[Resp]:
+        # gather starts every request in the same pass, as a busy server's poll does.
+        return await asyncio.gather(*(_call(app, "/rss.xml", headers={"If-None-Match": etag})
+                                      for _ in range(20)))
+
+    assert {r.status for r in asyncio.run(burst())} == {304}
+    assert len(stats) == 1
+
+
+def test_replacement_is_seen_by_the_next_loop_pass(app: FeedServer, root: Path) -> None:
+    async def around_replace() -> tuple[Resp, Resp, Resp]:
+        first = await _call(app, "/rss.xml")
+        _replace(root / "rss.xml", b"<rss>new</rss>")
+        same_pass = await _call(app, "/rss.xml")
+        await asyncio.sleep(0)  # a request read after the replace is handled in a later pass
+        return first, same_pass, await _call(app, "/rss.xml")
+
+    call(app, "/rss.xml")  # cached, so the first request below is answered in one pass
+    first, same_pass, later = asyncio.run(around_replace())
+    assert first.body == same_pass.body == RSS
+    assert later.body == b"<rss>new</rss>"
+
+
+def test_checks_left_by_a_stopped_loop_are_not_reused(app: FeedServer, root: Path) -> None:
+    async def stop_then_get() -> Resp:
+        asyncio.get_running_loop().stop()  # the pass ends the loop: nothing empties the set
+        return await _call(app, "/rss.xml")
+
+    call(app, "/rss.xml")
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(stop_then_get()).body == RSS
+    finally:
+        loop.close()
+    _replace(root / "rss.xml", b"<rss>new</rss>")
+    assert call(app, "/rss.xml").body == b"<rss>new</rss>"
+
+
 def test_lru_bound(app: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     app.max_cache_entries = 2
     builds = _count_builds(app, monkeypatch)
