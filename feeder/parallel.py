@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -92,7 +93,8 @@ class Workers:
         context = multiprocessing.get_context("forkserver")
         # Imported once in the fork server, so each worker starts with them loaded.
         context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+        self._pool = ProcessPoolExecutor(self.count, mp_context=context,
+                                         initializer=_ignore_interrupts)
         log.debug("started %d worker process(es)", self.count)
         return self._pool
 
@@ -102,6 +104,12 @@ class Workers:
                 log.error("a worker process died; finishing its work in this process")
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None  # a new pool starts on the next submit
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides how to stop (and shuts
+    # the pool down), so a worker must not die mid-job with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _send(pool: ProcessPoolExecutor | None, fn: Callable[[T], R], job: T) -> Future[R] | None:

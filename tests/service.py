@@ -55,7 +55,8 @@ class RunningService:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "feeder", "run", "--config", str(self.config)],
-            stdout=log, stderr=log, cwd=self.root, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            stdout=log, stderr=log, cwd=self.root, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True)  # its own process group, as in a terminal
         log.close()
         self.url = wait_for(lambda: self._served_url(seen), timeout=20)
         return self
@@ -67,9 +68,14 @@ class RunningService:
         match = SERVING.search(self.log()[skip:])
         return match[1] if match else None
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10, *,
+             group: bool = False) -> int:
+        """Signal the service (or, like Ctrl-C in a terminal, its whole process group)."""
         assert self.process is not None
-        self.process.send_signal(sig)
+        if group:
+            os.killpg(self.process.pid, sig)
+        else:
+            self.process.send_signal(sig)
         code = self.process.wait(timeout=timeout)
         self.process = None
         return code

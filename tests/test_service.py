@@ -138,3 +138,10 @@ def test_sigint_stops_cleanly(service: RunningService) -> None:
     service.start()
     assert service.stop(signal.SIGINT) == 0
     assert "stopped" in service.log()
+
+
+def test_ctrl_c_stops_service_and_workers_without_tracebacks(service: RunningService) -> None:
+    service.start()
+    assert service.stop(signal.SIGINT, group=True) == 0
+    assert "stopped" in service.log()
+    assert "Traceback" not in service.log()
