@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from feeder.text import slugify
@@ -73,7 +74,7 @@ class Article:
     @property
     def guid(self) -> str:
         """An absolute URI that never changes for this article."""
-        return f"urn:uuid:{uuid.uuid5(_GUID_NAMESPACE, self.key)}"
+        return _guid(self.key)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -111,3 +112,9 @@ class Article:
         if values.get("image"):
             values["image"] = Picture(**values["image"])
         return cls(**values)
+
+
+@lru_cache(maxsize=8192)
+def _guid(key: str) -> str:
+    # Every feed an entry is in asks for it, on every rebuild: worth remembering.
+    return f"urn:uuid:{uuid.uuid5(_GUID_NAMESPACE, key)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,10 +67,12 @@ class Archive:
     next: str | None
 
 
+_values = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
+
+
 def feed_safe(article: Article) -> Article:
     """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates)."""
-    values = [getattr(article, f.name) for f in dataclasses.fields(article)]
-    texts = [v for v in values if isinstance(v, str)] + list(article.tags)
+    texts = [v for v in _values(article) if isinstance(v, str)] + list(article.tags)
     if xml_clean("".join(texts)) and article.title.strip():
         return article  # the usual case, found in one scan
     changes: dict[str, object] = {

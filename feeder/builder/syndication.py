@@ -36,6 +36,7 @@ from feeder.text import xml_safe
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "http://purl.org/syndication/history/1.0"
+DC = "http://purl.org/dc/elements/1.1/"
 Links = Sequence[tuple[str, str]]  # (rel, href)
 ENTRY_CACHE = 4096  # entries of both formats: a few full channels
 
@@ -134,8 +135,6 @@ def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> An
     # config are cleaned here, since TOML escapes can carry control characters.
     url = base_url + article_path(article)
     fe = FeedEntry()
-    if rss:
-        fe.load_extension("dc", atom=False, rss=True)
     fe.id(article.guid)
     fe.guid(article.guid, permalink=False)
     fe.title(article.title)
@@ -147,15 +146,16 @@ def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> An
     fe.content(absolute_links(article.content_html, url), type="html")
     if author:
         fe.author({"name": xml_safe(author)})
-        if rss:
-            fe.dc.dc_creator(xml_safe(author))
     for tag in article.tags:
         fe.category(term=tag)
     if rss:
         if article.image:
             fe.enclosure(base_url + article.image.path, article.image.length,
                          article.image.type)
-        return fe.rss_entry()
+        item = fe.rss_entry()
+        if author:  # feedgen's dc extension would do this, at an import per entry
+            etree.SubElement(item, f"{{{DC}}}creator").text = xml_safe(author)
+        return item
     entry = _in_atom_namespace(fe.atom_entry())
     # feedgen drops every attribute of an entry's link but href (its issue #135).
     entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
