@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # files a scan commits at once
 PARSE_CHUNK = 10  # files a worker parses per round trip
+LIST_FOLDERS_FROM = 50  # files in a batch from which listing their folders beats probing
 TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
                  ".download", ".bak")
 
@@ -101,11 +102,23 @@ def parse_jobs(jobs: list[tuple[bytes, Context]]) -> list[Parsed | ParseError]:
     return [parse_job(job) for job in jobs]
 
 
+def _identity(stat: os.stat_result) -> tuple[int, ...]:
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
 def _listing(paths: list[Path]) -> dict[Path, set[str]]:
     names: dict[Path, set[str]] = {}
     for path in paths:
         names.setdefault(path.parent, set()).add(path.name)
     return names
+
+
+def _folder_listing(paths: Sequence[Path]) -> dict[Path, set[str]] | None:
+    """What the folders of *paths* hold now, or None if one cannot be listed."""
+    try:
+        return {folder: set(os.listdir(folder)) for folder in {p.parent for p in paths}}
+    except OSError:
+        return None
 
 
 def _is_utf8(name: str) -> bool:
@@ -128,10 +141,19 @@ class Parsing:
     first files are stored while the workers still parse the last."""
 
     def __init__(self, chunks: list[list[tuple[Key, tuple[bytes, Context]]]],
-                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]) -> None:
+                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]],
+                 identities: dict[str, tuple[int, ...]]) -> None:
         self._keys = {key for chunk in chunks for key, _ in chunk}
         self._results = self._flatten(chunks, batch)
         self._ready: dict[Key, Parsed | ParseError] = {}
+        self._read = {key[0]: (identities[key[0]], data, key[1])
+                      for chunk in chunks for key, (data, _) in chunk}
+
+    def read(self, relative: str, stat: os.stat_result) -> tuple[bytes, str] | None:
+        """The bytes and SHA-256 read ahead of *relative*, if the file is still that one:
+        same inode, size, mtime and ctime (which any write changes)."""
+        identity, data, sha256 = self._read.pop(relative, ((), b"", ""))
+        return (data, sha256) if identity == _identity(stat) else None
 
     def take(self, key: Key) -> Parsed | ParseError | None:
         """The result for *key*, or None if it was not parsed ahead (a wrong guess)."""
@@ -200,7 +222,12 @@ class Ingestor:
 
     def ingest_many(self, paths: Sequence[Path], *, force: bool = False) -> Changes:
         """``ingest`` each of *paths* in one transaction, parsing them on every core."""
-        return self._ingest_batch(paths, self._parse_ahead(paths, force), force)
+        listing = None if len(paths) < LIST_FOLDERS_FROM else _folder_listing(paths)
+        self.attacher.listing = listing
+        try:
+            return self._ingest_batch(paths, self._parse_ahead(paths, force), force)
+        finally:
+            self.attacher.listing = None
 
     def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None,
                       force: bool) -> Changes:
@@ -253,10 +280,11 @@ class Ingestor:
             return self._reject(path, relative, known, f"file is {stat.st_size} bytes, more "
                                 f"than parse.max_file_bytes = {self.config.parse_max_file_bytes}",
                                 seen=stat)
-        data = path.read_bytes()
+        data, sha256 = (self._parsing and self._parsing.read(relative, stat)) or (
+            path.read_bytes(), "")
         modified = datetime.fromtimestamp(stat.st_mtime, self.config.tz)
         record = FileRecord(relative, stat.st_size, stat.st_mtime_ns,
-                            hashlib.sha256(data).hexdigest(),
+                            sha256 or hashlib.sha256(data).hexdigest(),
                             known.received if known else modified)
         if not force and known and known.sha256 == record.sha256:
             self.store.touch_file(record)
@@ -295,12 +323,15 @@ class Ingestor:
         """
         if self.workers.count < 1 or len(paths) < 2:
             return None
-        jobs = [found for path in paths if (found := self._job(path, force)) is not None]
+        identities: dict[str, tuple[int, ...]] = {}
+        jobs = [found for path in paths
+                if (found := self._job(path, force, identities)) is not None]
         chunks = list(chunked(jobs, PARSE_CHUNK))
         return Parsing(chunks, self.workers.submit(parse_jobs, (
-            [job for _, job in chunk] for chunk in chunks)))
+            [job for _, job in chunk] for chunk in chunks)), identities)
 
-    def _job(self, path: Path, force: bool) -> tuple[Key, tuple[bytes, Context]] | None:
+    def _job(self, path: Path, force: bool, identities: dict[str, tuple[int, ...]]
+             ) -> tuple[Key, tuple[bytes, Context]] | None:
         relative = path.relative_to(self.root).as_posix()
         if is_ignored(relative) or path.suffix.lower() not in PARSED_SUFFIXES:
             return None
@@ -320,6 +351,7 @@ class Ingestor:
             return None
         received = known.received if known else datetime.fromtimestamp(stat.st_mtime,
                                                                         self.config.tz)
+        identities[relative] = _identity(stat)
         return (relative, sha256, received), (data, self._context(relative, received))
 
     def _context(self, relative: str, received: datetime) -> Context:

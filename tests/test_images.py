@@ -85,6 +85,20 @@ def test_image_beside_article_is_published_in_all_formats(
     assert page.xpath("string(//figure/figcaption)") == "Foto: awh/KPU Kota Semarang"
 
 
+def test_sibling_image_is_found_in_a_burst_of_files(drop: Drop, store: Store,
+                                                     config: Config) -> None:
+    # A burst is ingested as one batch, which finds images from a listing of the folder.
+    paths = [drop(f"berita-{n:02}.txt", f"Berita Nomor {n}\n\nIsi berita nomor {n}.\n")
+             for n in range(60)]
+    drop("berita-07.jpg", photo())
+    Ingestor(store, config).ingest_many(paths)
+    publish.build(store, config)
+    (image,) = published_images(config)
+    with_image = [a for a in store.latest(-1, ARRIVAL + timedelta(days=1)) if a.image]
+    assert [a.title for a in with_image] == ["Berita Nomor 7"]
+    assert with_image[0].image and with_image[0].image.name == image.name
+
+
 @pytest.mark.parametrize(("content", "reason"), [
     (b"\xff\xd8\xff\xe0 not really a jpeg", "not a readable image"),
     (photo("PNG"), "content is PNG, but the name says JPEG"),
