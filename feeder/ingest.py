@@ -13,25 +13,22 @@ import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from stat import S_ISREG
 
 from feeder import media, metrics
 from feeder.article import Article
 from feeder.attach import Attacher
 from feeder.config import Config
 from feeder.errors import ParseError
-from feeder.parallel import IN_PROCESS, Batch, Workers, chunked
-from feeder.parser import SUFFIXES as PARSED_SUFFIXES
-from feeder.parser import Context, Parsed, parse
+from feeder.parallel import IN_PROCESS, Workers, chunked
 from feeder.progress import Progress
+from feeder.readahead import Parsing, parse_context, parse_job, read_ahead
 from feeder.store import Changes, FileRecord, Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # files a scan commits at once
-PARSE_CHUNK = 10  # files a worker parses per round trip
 LIST_FOLDERS_FROM = 50  # files in a batch from which listing their folders beats probing
 TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
                  ".download", ".bak")
@@ -90,22 +87,6 @@ def categorise(article: Article, config: Config) -> Article:
     return article if tags == article.tags else replace(article, tags=tags)
 
 
-def parse_job(job: tuple[bytes, Context]) -> Parsed | ParseError:
-    """Parse one file's bytes; the error is returned, so it can cross from a worker."""
-    try:
-        return parse(*job)
-    except ParseError as exc:
-        return exc
-
-
-def parse_jobs(jobs: list[tuple[bytes, Context]]) -> list[Parsed | ParseError]:
-    return [parse_job(job) for job in jobs]
-
-
-def _identity(stat: os.stat_result) -> tuple[int, ...]:
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
-
-
 def _listing(paths: list[Path]) -> dict[Path, set[str]]:
     names: dict[Path, set[str]] = {}
     for path in paths:
@@ -131,47 +112,6 @@ def _is_utf8(name: str) -> bool:
 
 def _printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-Key = tuple[str, str, datetime]  # relative path, SHA-256 and arrival: what shapes a parse
-
-
-class Parsing:
-    """Files being parsed in the workers, taken in the order they were handed out, so the
-    first files are stored while the workers still parse the last."""
-
-    def __init__(self, chunks: list[list[tuple[Key, tuple[bytes, Context]]]],
-                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]],
-                 identities: dict[str, tuple[int, ...]]) -> None:
-        self._keys = {key for chunk in chunks for key, _ in chunk}
-        self._results = self._flatten(chunks, batch)
-        self._ready: dict[Key, Parsed | ParseError] = {}
-        self._read = {key[0]: (identities[key[0]], data, key[1])
-                      for chunk in chunks for key, (data, _) in chunk}
-
-    def read(self, relative: str, stat: os.stat_result) -> tuple[bytes, str] | None:
-        """The bytes and SHA-256 read ahead of *relative*, if the file is still that one:
-        same inode, size, mtime and ctime (which any write changes)."""
-        identity, data, sha256 = self._read.pop(relative, ((), b"", ""))
-        return (data, sha256) if identity == _identity(stat) else None
-
-    def take(self, key: Key) -> Parsed | ParseError | None:
-        """The result for *key*, or None if it was not parsed ahead (a wrong guess)."""
-        if key not in self._keys:
-            return None
-        self._keys.discard(key)
-        for found, result in self._results:
-            if found == key:
-                return result
-            self._ready[found] = result
-        return self._ready.pop(key, None)
-
-    @staticmethod
-    def _flatten(chunks: list[list[tuple[Key, tuple[bytes, Context]]]],
-                 batch: Batch[list[tuple[bytes, Context]], list[Parsed | ParseError]]
-                 ) -> Iterator[tuple[Key, Parsed | ParseError]]:
-        for chunk, results in zip(chunks, batch.results(), strict=True):
-            yield from zip((key for key, _ in chunk), results, strict=True)
 
 
 class Ingestor:
@@ -208,9 +148,9 @@ class Ingestor:
         changes = Changes()
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
         batches = list(chunked(paths, BATCH))
-        parsing = self._parse_ahead(batches[0], reparse) if batches else None
+        parsing = self._read_ahead(batches[0], reparse) if batches else None
         for done, batch in enumerate(batches, 1):
-            ready, parsing = parsing, (self._parse_ahead(batches[done], reparse)
+            ready, parsing = parsing, (self._read_ahead(batches[done], reparse)
                                        if done < len(batches) else None)
             # The workers parse the next batch while this one is stored.
             changes += self._ingest_batch(batch, ready, reparse)
@@ -225,7 +165,7 @@ class Ingestor:
         listing = None if len(paths) < LIST_FOLDERS_FROM else _folder_listing(paths)
         self.attacher.listing = listing
         try:
-            return self._ingest_batch(paths, self._parse_ahead(paths, force), force)
+            return self._ingest_batch(paths, self._read_ahead(paths, force), force)
         finally:
             self.attacher.listing = None
 
@@ -295,7 +235,7 @@ class Ingestor:
         parsed = self._parsing.take((relative, record.sha256, record.received)) if (
             self._parsing) else None
         if parsed is None:
-            parsed = parse_job((data, self._context(relative, record.received)))
+            parsed = parse_job((data, parse_context(relative, record.received, self.config)))
         if isinstance(parsed, ParseError):
             return self._reject(path, relative, known, parsed.reason, parsed.line, seen=stat)
         for problem in parsed.problems:
@@ -314,50 +254,9 @@ class Ingestor:
                  len(parsed.problems))
         return changes
 
-    def _parse_ahead(self, paths: Sequence[Path], force: bool) -> Parsing | None:
-        """Start parsing in the workers the files of *paths* that ``_ingest`` will parse.
-
-        Only a guess made the way ``_ingest`` decides: a result is used there only if the
-        file, its bytes and its arrival time are the same, so a wrong guess costs time,
-        never correctness.
-        """
-        if self.workers.count < 1 or len(paths) < 2:
-            return None
-        identities: dict[str, tuple[int, ...]] = {}
-        jobs = [found for path in paths
-                if (found := self._job(path, force, identities)) is not None]
-        chunks = list(chunked(jobs, PARSE_CHUNK))
-        return Parsing(chunks, self.workers.submit(parse_jobs, (
-            [job for _, job in chunk] for chunk in chunks)), identities)
-
-    def _job(self, path: Path, force: bool, identities: dict[str, tuple[int, ...]]
-             ) -> tuple[Key, tuple[bytes, Context]] | None:
-        relative = path.relative_to(self.root).as_posix()
-        if is_ignored(relative) or path.suffix.lower() not in PARSED_SUFFIXES:
-            return None
-        try:
-            stat = path.lstat()  # links and anything odd are left to _ingest
-            if not S_ISREG(stat.st_mode) or stat.st_size > self.config.parse_max_file_bytes:
-                return None
-            known = self.store.file(relative)
-            if not force and known and (known.size, known.mtime_ns) == (stat.st_size,
-                                                                         stat.st_mtime_ns):
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        sha256 = hashlib.sha256(data).hexdigest()
-        if not force and known and known.sha256 == sha256:
-            return None
-        received = known.received if known else datetime.fromtimestamp(stat.st_mtime,
-                                                                        self.config.tz)
-        identities[relative] = _identity(stat)
-        return (relative, sha256, received), (data, self._context(relative, received))
-
-    def _context(self, relative: str, received: datetime) -> Context:
-        folder = relative.split("/", 1)[0] if "/" in relative else "local"
-        return Context(path=relative, received=received, source=folder,
-                       tolerance=timedelta(hours=self.config.parse_future_tolerance_hours))
+    def _read_ahead(self, paths: Sequence[Path], force: bool) -> Parsing | None:
+        wanted = [p for p in paths if not is_ignored(p.relative_to(self.root).as_posix())]
+        return read_ahead(wanted, self.root, self.config, self.workers, self.store.file, force)
 
     def _folder(self, relative: str) -> Mapping[str, str]:
         return self.config.folders.get(relative.split("/", 1)[0], {}) if "/" in relative else {}

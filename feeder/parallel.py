@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["feeder.ingest", "feeder.publish"]
+PRELOAD = ["feeder.readahead", "feeder.publish"]
 T = TypeVar("T")
 R = TypeVar("R")
 
