@@ -59,11 +59,11 @@ class Workers:
     def map(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
         """``fn(job)`` for each job, in order, with a few jobs in flight per worker rather
         than all queued, so memory stays flat however many jobs there are."""
-        batches = (self.submit(fn, chunk) for chunk in chunked(jobs, max(self.count, 1)))
+        batches = (self.submit(fn, chunk) for chunk in chunked(jobs, 2 * max(self.count, 1)))
         ahead: deque[Batch[T, R]] = deque()
         for batch in batches:
             ahead.append(batch)
-            if len(ahead) > 2:
+            if len(ahead) > 3:
                 yield from ahead.popleft().results()
         while ahead:
             yield from ahead.popleft().results()
