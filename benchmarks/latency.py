@@ -25,6 +25,7 @@ from benchmarks.common import (
     corpus_newest,
     ms,
     percentile,
+    wait_until,
     write_config,
 )
 from feeder.config import SETTINGS
@@ -121,6 +122,11 @@ def burst(poller: FeedPoller, staged: list[tuple[str, Path]], drop: Path,
     return [poller.seen[t] - renamed[t] for t in renamed], spread
 
 
+def _built_after_ingest(log: str) -> bool:
+    last = max((m.end() for m in INGESTED.finditer(log)), default=0)
+    return REBUILT.search(log, last) is not None
+
+
 def build_times(log: str) -> list[float]:
     return [float(s) for s in REBUILT.findall(log)]
 
@@ -173,6 +179,8 @@ def measure(root: Path, single_count: int, burst_count: int, settle: float | Non
                 wall = time.time()
                 phases.burst, phases.spread = burst(poller, staged_burst, root / "drop",
                                                     timeout=120)
+                # The feeds are written before the build logs its time: wait for the line.
+                wait_until(lambda: _built_after_ingest(service.log()[logged:]), 10)
                 text = service.log()[logged:]
                 phases.burst_builds = build_times(text)
                 phases.burst_ingest = ingest_window(text, wall)
