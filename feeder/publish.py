@@ -169,6 +169,8 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
         metrics.BUILD_FAILURES.inc()
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
+    finally:
+        pages.join()  # should rendering the feeds fail, no page is still being written
     store.mark_built(generation, done, report.channels, now)
     store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
     report.seconds = time.perf_counter() - started
@@ -206,13 +208,16 @@ class Pages:
 
     def finish(self, report: BuildReport, gone: list[str]) -> list[str]:
         """Wait for the pages; return the slugs done, and note what was written or goes."""
-        if self._thread is not None:
-            self._thread.join()
+        self.join()
         if self._error is not None:
             raise self._error
         report.written += self._written
         gone += self._gone
         return self._done
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
 
     def _write_here(self, pending: Iterable[tuple[str, Article | None]]) -> None:
         for slug, article in pending:
