@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -148,9 +148,12 @@ class Ingestor:
         changes = Changes()
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
         batches = list(chunked(paths, BATCH))
-        parsing = self._read_ahead(batches[0], reparse) if batches else None
+        # What the store knew when the scan began is as good as asking it file by file for
+        # guessing what to parse ahead, and one query, not one a file.
+        known = self.store.files().get if self.workers.count else self.store.file
+        parsing = self._read_ahead(batches[0], reparse, known) if batches else None
         for done, batch in enumerate(batches, 1):
-            ready, parsing = parsing, (self._read_ahead(batches[done], reparse)
+            ready, parsing = parsing, (self._read_ahead(batches[done], reparse, known)
                                        if done < len(batches) else None)
             # The workers parse the next batch while this one is stored.
             changes += self._ingest_batch(batch, ready, reparse)
@@ -165,7 +168,8 @@ class Ingestor:
         listing = None if len(paths) < LIST_FOLDERS_FROM else _folder_listing(paths)
         self.attacher.listing = listing
         try:
-            return self._ingest_batch(paths, self._read_ahead(paths, force), force)
+            parsing = self._read_ahead(paths, force, self.store.file)
+            return self._ingest_batch(paths, parsing, force)
         finally:
             self.attacher.listing = None
 
@@ -254,9 +258,10 @@ class Ingestor:
                  len(parsed.problems))
         return changes
 
-    def _read_ahead(self, paths: Sequence[Path], force: bool) -> Parsing | None:
+    def _read_ahead(self, paths: Sequence[Path], force: bool,
+                    known: Callable[[str], FileRecord | None]) -> Parsing | None:
         wanted = [p for p in paths if not is_ignored(p.relative_to(self.root).as_posix())]
-        return read_ahead(wanted, self.root, self.config, self.workers, self.store.file, force)
+        return read_ahead(wanted, self.root, self.config, self.workers, known, force)
 
     def _folder(self, relative: str) -> Mapping[str, str]:
         return self.config.folders.get(relative.split("/", 1)[0], {}) if "/" in relative else {}
