@@ -54,7 +54,7 @@ class Workers:
         a worker die (the OOM killer, say), its job runs again in this process.
         """
         pool = self._start() if self.count > 0 else None
-        return Batch(self, fn, [(job, _send(pool, fn, job)) for job in jobs])
+        return Batch(self, fn, [(job, self._send(pool, fn, job)) for job in jobs])
 
     def map(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
         """``fn(job)`` for each job, in order, with a few jobs in flight per worker rather
@@ -85,18 +85,38 @@ class Workers:
         if self.count > 0:
             list(self.submit(abs, range(self.count)).results())
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self) -> ProcessPoolExecutor | None:
         with self._lock:
-            return self._pool or self._new_pool()
+            if self._pool is None and self.count > 0:
+                try:
+                    self._pool = _new_pool(self.count)
+                except (OSError, NotImplementedError, ImportError) as exc:
+                    self._give_up(exc)
+            return self._pool
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        # Imported once in the fork server, so each worker starts with them loaded.
-        context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPoolExecutor(self.count, mp_context=context,
-                                         initializer=_ignore_interrupts)
-        log.debug("started %d worker process(es)", self.count)
-        return self._pool
+    def _send(self, pool: ProcessPoolExecutor | None, fn: Callable[[T], R],
+              job: T) -> Future[R] | None:
+        """The job's future, or None to run it here (no pool, or one that broke)."""
+        if pool is None:
+            return None
+        try:
+            return pool.submit(fn, job)
+        except (BrokenProcessPool, RuntimeError):  # RuntimeError: shut down by another thread
+            return None
+        except OSError as exc:  # the fork server or a worker could not be started
+            with self._lock:
+                self._give_up(exc)
+            return None
+
+    def _give_up(self, exc: BaseException) -> None:
+        """Work in this process from now on: worker processes cannot start here (no
+        /dev/shm in a container, say), and failing at each batch would help nobody."""
+        if self.count:
+            log.warning("cannot start worker processes (%s); working in one process", exc)
+        self.count = 0
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _broken(self) -> None:
         with self._lock:
@@ -112,12 +132,13 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _send(pool: ProcessPoolExecutor | None, fn: Callable[[T], R], job: T) -> Future[R] | None:
-    """The job's future, or None to run it here (no pool, or one that broke meanwhile)."""
-    try:
-        return pool.submit(fn, job) if pool else None
-    except (BrokenProcessPool, RuntimeError):  # RuntimeError: shut down by another thread
-        return None
+def _new_pool(count: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    # Imported once in the fork server, so each worker starts with them loaded.
+    context.set_forkserver_preload(PRELOAD)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
+    log.debug("started %d worker process(es)", count)
+    return pool
 
 
 class Batch(Generic[T, R]):

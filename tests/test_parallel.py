@@ -89,3 +89,27 @@ def test_work_of_a_dead_worker_is_finished_in_process(caplog: pytest.LogCaptureF
         assert list(workers.map(die_in_worker, range(10))) == [n * n for n in range(10)]
         assert list(workers.map(abs, [-1, -2])) == [1, 2]  # a fresh pool
     assert "a worker process died" in caplog.text
+
+
+class _Unstartable:
+    def submit(self, *args: object) -> None:
+        raise OSError(38, "Function not implemented")  # as where /dev/shm is missing
+
+    def shutdown(self, **kwargs: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("failure", ["pool", "worker"])
+def test_without_worker_processes_the_work_is_done_in_process(
+        failure: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def new_pool(count: int) -> object:
+        if failure == "pool":
+            raise NotImplementedError("This platform lacks a functioning sem_open")
+        return _Unstartable()
+
+    monkeypatch.setattr("feeder.parallel._new_pool", new_pool)
+    with Workers(2) as workers:
+        assert list(workers.map(abs, [-1, -2, -3])) == [1, 2, 3]
+        assert workers.count == 0
+    assert caplog.text.count("cannot start worker processes") == 1
