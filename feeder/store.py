@@ -12,15 +12,15 @@ import json
 import logging
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from feeder.article import Article
 from feeder.database import connect
+from feeder.rows import Writes, stored_rows
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ class Store:
                         record.received.isoformat()))
             old_keys = {k for (k,) in db.execute(
                 "SELECT key FROM carriers WHERE path = ?", (record.path,))}
-            stored = _stored(db, [a.key for a in articles])
-            writes = _Writes()
+            stored = stored_rows(db, [a.key for a in articles])
+            writes = Writes()
             added = updated = 0
             for article in articles:
                 if article.key in writes.keys:  # the same entry twice: in order, then
@@ -285,7 +285,7 @@ class Store:
 
     # Internals -----------------------------------------------------------------------
 
-    def _upsert(self, writes: _Writes, stored: dict[str, tuple[str, str]], article: Article,
+    def _upsert(self, writes: Writes, stored: dict[str, tuple[str, str]], article: Article,
                 edited_at: datetime) -> str:
         row = stored.get(article.key)
         fingerprint = article.fingerprint  # leaves out the dates, so the same after replace
@@ -310,7 +310,7 @@ class Store:
     def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
                        keep: bool) -> int:
         removed = 0
-        writes = _Writes()
+        writes = Writes()
         for key in keys:
             db.execute("DELETE FROM carriers WHERE path = ? AND key = ?", (path, key))
             if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
@@ -329,63 +329,6 @@ class Store:
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
                    "SET value = CAST(value AS INTEGER) + 1")
-
-
-@dataclass
-class _Writes:
-    """Row changes gathered while storing a file, then written a statement per table
-    (far cheaper than a statement per row). Within one flush each entry changes once."""
-
-    entries: list[tuple[str, float, float, int, str, str]] = field(default_factory=list)
-    pages: list[tuple[str, str | None]] = field(default_factory=list)
-    joined: list[tuple[str, str, float]] = field(default_factory=list)
-    left: list[tuple[str, str]] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
-    dirty: set[str] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)
-
-    def join(self, old: Article | None, new: Article | None) -> None:
-        """Move an entry from *old*'s channels to *new*'s; all of them need re-rendering."""
-        before = set(old.channels) if old else set()
-        after = set(new.channels) if new else set()
-        key = (new or old).key  # type: ignore[union-attr]
-        self.keys.add(key)
-        self.left += [(channel, key) for channel in before - after]
-        self.counts.subtract(before - after)
-        self.counts.update(after - before)
-        if new:
-            self.joined += [(c, key, new.published.timestamp()) for c in after]
-        self.dirty |= before | after
-
-    def flush(self, db: sqlite3.Connection) -> _Writes:
-        """Write the changes; return an empty collector for what follows."""
-        counts = [(c, n) for c, n in self.counts.items() if n]
-        for sql, rows in (
-                ("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", self.entries),
-                ("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)", self.pages),
-                ("DELETE FROM memberships WHERE channel = ? AND key = ?", self.left),
-                ("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)", self.joined),
-                # Per-channel counts, so listing sources or tags never scans the archive.
-                ("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO UPDATE "
-                 "SET entries = entries + excluded.entries", counts),
-                ("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0",
-                 [(c,) for c, n in counts if n < 0]),
-                ("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
-                 [(c,) for c in sorted(self.dirty)])):
-            if rows:
-                db.executemany(sql, rows)
-        return _Writes()
-
-
-def _stored(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[str, str]]:
-    """Fingerprint and data of those of *keys* already stored."""
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(keys), 500):  # well under SQLite's limit on parameters
-        chunk = keys[start:start + 500]
-        found.update((k, (fp, data)) for k, fp, data in db.execute(
-            f"SELECT key, fingerprint, data FROM entries WHERE key IN "
-            f"({', '.join('?' * len(chunk))})", chunk))
-    return found
 
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
