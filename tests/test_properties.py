@@ -28,7 +28,7 @@ from feeder.builder import render_feeds
 from feeder.config import load_config
 from feeder.parser import Context, Parsed, ParseError, parse
 from feeder.parser.common import EARLIEST, LATEST
-from feeder.text import summarise, xml_illegal, xml_safe
+from feeder.text import has_xml_illegal, summarise, xml_illegal, xml_safe
 from tests.conftest import ARRIVAL
 from tests.feeds import ATOM
 
@@ -262,3 +262,11 @@ def test_summary_is_the_head_of_the_text_with_whitespace_collapsed(text: str,
         assert summarise(text, limit) == words
     else:  # the last word that fits whole, then an ellipsis
         assert summarise(text, limit) == words[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+@given(st.text(st.sampled_from(["a", "é", "\t", "\n", "\r", "\x00", "\x08", "\x1f", "\x7f",
+                                "\ud800", "\udfff", "\ufffe", "\uffff", "\U0001f389"])))
+def test_quick_xml_check_agrees_with_the_pattern(text: str) -> None:
+    assert has_xml_illegal(text) == bool(xml_illegal(text))
+    if "\ud800" not in text and "\udfff" not in text:  # then it has a UTF-8 encoding
+        assert has_xml_illegal(text, text.encode()) == bool(xml_illegal(text))

@@ -14,7 +14,7 @@ from lxml.html import fromstring, tostring
 from feeder.article import Article
 from feeder.config import Config
 from feeder.sources import Source
-from feeder.text import xml_clean, xml_safe
+from feeder.text import has_xml_illegal, xml_safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
@@ -73,7 +73,7 @@ _values = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
 def feed_safe(article: Article) -> Article:
     """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates)."""
     texts = [v for v in _values(article) if isinstance(v, str)] + list(article.tags)
-    if xml_clean("".join(texts)) and article.title.strip():
+    if not has_xml_illegal("".join(texts)) and article.title.strip():
         return article  # the usual case, found in one scan
     changes: dict[str, object] = {
         f.name: xml_safe(value) for f in dataclasses.fields(article) if f.name != "key"

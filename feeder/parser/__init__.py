@@ -17,11 +17,11 @@ from typing import Any
 
 from feeder.article import Article
 from feeder.errors import ParseError
-from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem, has_xml_illegal
+from feeder.parser.common import EARLIEST, LATEST, Context, Parsed, Problem
 from feeder.parser.decode import decode
 from feeder.parser.markdown import parse_markdown
 from feeder.parser.page import parse_text
-from feeder.text import xml_safe
+from feeder.text import has_xml_illegal, xml_safe
 
 __all__ = ["SUFFIXES", "Context", "ParseError", "Parsed", "Problem", "parse"]
 

@@ -14,9 +14,6 @@ from feeder.text import slugify
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 LATEST = datetime(9998, 12, 31, tzinfo=UTC)
 
-# The C0 controls XML 1.0 forbids (all but tab, LF and CR), as bytes.
-_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
-
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
@@ -55,21 +52,3 @@ def make_slug(key: str, day: str, title: str) -> str:
     """A readable, unique file name for the article's page."""
     digest = hashlib.sha1(key.encode()).hexdigest()[:8]
     return "-".join(filter(None, (day, slugify(title, 50), digest)))
-
-
-def has_xml_illegal(text: str, utf8: bytes | None = None) -> bool:
-    """Whether *text* holds a character XML 1.0 forbids: ``bool(xml_illegal(text))``.
-
-    Three scans in C (encoding fails on a lone surrogate; deleting the control bytes of the
-    encoding shortens it; U+FFFE and U+FFFF are searched for) beat the regex stepping
-    through every character threefold, and nearly every text is clean. *utf8*, the bytes
-    *text* was decoded from as UTF-8 (line ends aside, and a last character cut off),
-    spares the encoding: such bytes hold the same controls, and never a surrogate.
-    """
-    if utf8 is None:
-        try:
-            utf8 = text.encode()
-        except UnicodeEncodeError:
-            return True
-    return (len(utf8.translate(None, _CONTROLS)) != len(utf8)
-            or "\ufffe" in text or "\uffff" in text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import codecs
 
 from feeder.errors import ParseError
-from feeder.parser.common import Problem, has_xml_illegal
-from feeder.text import xml_illegal, xml_safe
+from feeder.parser.common import Problem
+from feeder.text import has_xml_illegal, xml_illegal, xml_safe
 
 _BINARY_SAMPLE = 8192
 
