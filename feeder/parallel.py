@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -126,17 +128,44 @@ class Workers:
                 self._pool = None  # a new pool starts on the next submit
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(feeder: int) -> None:
+    """Set up a worker: it ignores Ctrl-C, and exits as soon as feeder's process is gone."""
     # Ctrl-C reaches the whole process group; the parent decides how to stop (and shuts
     # the pool down), so a worker must not die mid-job with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A killed feeder (kill -9, the OOM killer) cannot shut its pool down, and a worker
+    # waiting for its next job would wait forever, holding its memory.
+    threading.Thread(target=_exit_with, args=(feeder,), name="feeder-watch",
+                     daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd (older kernel): look once a second
+        while _alive(pid):
+            time.sleep(1)
+        os._exit(0)
+    select.select([handle], [], [])  # readable once the process has exited
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _new_pool(count: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     # Imported once in the fork server, so each worker starts with them loaded.
     context.set_forkserver_preload(PRELOAD)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
     log.debug("started %d worker process(es)", count)
     return pool
 

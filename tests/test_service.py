@@ -145,3 +145,21 @@ def test_ctrl_c_stops_service_and_workers_without_tracebacks(service: RunningSer
     assert service.stop(signal.SIGINT, group=True) == 0
     assert "stopped" in service.log()
     assert "Traceback" not in service.log()
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            children = {int(c) for c in task.read_text().split()}
+            found |= children
+            todo += children
+    return found
+
+
+def test_killed_service_leaves_no_worker_processes(service: RunningService) -> None:
+    service.start()
+    assert service.process is not None
+    helpers = wait_for(lambda: len(found := _descendants(service.process.pid)) >= 2 and found)
+    service.kill()  # SIGKILL: nothing of feeder's gets to shut its pool down
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=15)
