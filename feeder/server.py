@@ -3,8 +3,9 @@
 Feed readers poll a few files over and over, mostly conditionally, so the hot path is a dict
 lookup and ready-made header lists, with at most one ``os.stat`` per path per pass of the event
 loop (see ``FeedServer._checked``). Per small file we keep body, gzip body, ETag, Last-Modified
-and type, keyed by URL path, rebuilt in a worker thread only when the file's identity (device,
-inode, size, mtime_ns) changes - atomic replaces always give a new inode.
+and type (``feeder.responses``), keyed by URL path, rebuilt in a worker thread only when the
+file's identity (device, inode, size, mtime_ns) changes - atomic replaces always give a new
+inode.
 Large files are streamed. Only regular files inside the root are served: ``..``, hidden
 segments (also the writer's ``.name.XXXX.tmp``), backslashes, control characters and ``//`` are
 refused up front, and symlinks must resolve inside the root. ``scope["path"]`` is already
@@ -23,23 +24,25 @@ import os
 import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import uvicorn
 
 from feeder.headers import (
-    BROWSABLE,
-    BROWSER_TYPE,
-    accepts_gzip,
     bad_path,
     compressible,
     content_type,
-    etag_in,
-    http_date,
-    is_browser,
+)
+from feeder.responses import (
+    Entry,
+    Headers,
+    Response,
+    Route,
+    choose,
+    dynamic,
+    error,
+    make_entry,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,68 +51,10 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
-Route = Callable[[], tuple[int, str, bytes]]
 
 MAX_PATH = 1024
 CHUNK = 256 * 1024
 MIN_GZIP = 256
-_ERRORS = {404: b"Not Found\n", 405: b"Method Not Allowed\n", 414: b"URI Too Long\n",
-           500: b"Internal Server Error\n"}
-
-Response = tuple[int, Headers, bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class _Variant:
-    etag: bytes
-    ok: Response
-    not_modified: Response
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    key: tuple[int, int, int, int]
-    mtime: int
-    last_modified: bytes
-    plain: _Variant
-    gzipped: _Variant | None
-    weight: int
-    feed: bool = False  # RSS or Atom: browsers get it as application/xml (see _for_browser)
-
-
-def _make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
-                cache_control: bytes, gz: bytes | None = None) -> _Entry:
-    """Build every header list once; *body* None means "stream it", so only sizes matter."""
-    lm = formatdate(st.st_mtime_ns // 10**9, usegmt=True).encode()
-    ctype = content_type(name).encode()
-    feed = name in BROWSABLE
-    vary = b"accept-encoding, accept" if feed else b"accept-encoding"
-    tail = [(b"cache-control", cache_control), (b"vary", vary)]
-
-    def variant(etag: bytes, data: bytes | None, size: int, extra: Headers) -> _Variant:
-        validators = [(b"etag", etag), (b"last-modified", lm)]
-        ok = [(b"content-type", ctype), (b"content-length", str(size).encode()), *extra,
-              *validators, *tail, (b"x-content-type-options", b"nosniff")]
-        return _Variant(etag, (200, ok, data or b""), (304, validators + tail, b""))
-
-    plain = variant(f'"{tag}"'.encode(), body, st.st_size, [])
-    zipped = None if gz is None else variant(
-        f'"{tag}-gz"'.encode(), gz, len(gz), [(b"content-encoding", b"gzip")])
-    weight = len(body or b"") + len(gz or b"")
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    return _Entry(key, st.st_mtime_ns // 10**9, lm, plain, zipped, weight, feed)
-
-
-def _for_browser(response: Response) -> Response:
-    """*response* typed application/xml: Chromium shows the feed types as raw text and
-    ignores their stylesheet, but styles application/xml with the feed's CSS."""
-    status, headers, body = response
-    return status, [(n, BROWSER_TYPE if n == b"content-type" else v) for n, v in headers], body
-
-
-
-
 
 def _open(path: str) -> BinaryIO:
     # O_NONBLOCK: should a FIFO be swapped in after the stat, open must not hang a thread.
@@ -119,21 +64,6 @@ def _open(path: str) -> BinaryIO:
 async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def _error(status: int, extra: Headers | None = None) -> Response:
-    body = _ERRORS[status]
-    headers = [(b"content-type", b"text/plain; charset=utf-8"),
-               (b"content-length", str(len(body)).encode()), *(extra or [])]
-    return status, headers, body
-
-
-def _dynamic(route: Route) -> Response:
-    status, ctype, body = route()
-    headers = [(b"content-type", ctype.encode("latin-1")),
-               (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
-    return status, headers, body
 
 
 class FeedServer:
@@ -150,11 +80,11 @@ class FeedServer:
         self._prefix = self._root.rstrip(os.sep) + os.sep
         self._cache_control = cache_control.encode("latin-1")
         self._extra = dict(extra_routes or {})
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
-        self._pending: dict[str, asyncio.Future[_Entry | None]] = {}
+        self._cache: OrderedDict[str, Entry] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[Entry | None]] = {}
         self._bytes = 0
         # Entries checked against the disk in the current pass of _fresh_loop (see _checked).
-        self._fresh: dict[str, _Entry] = {}
+        self._fresh: dict[str, Entry] = {}
         self._fresh_loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -171,7 +101,7 @@ class FeedServer:
                 # Fails harmlessly if the response had already started; the server then
                 # closes the connection, which is the best that can be done mid-body.
                 with contextlib.suppress(Exception):
-                    status, headers, body = _error(500)
+                    status, headers, body = error(500)
                     await _send(send, status, headers, b"" if head else body)
         elif kind == "lifespan":
             # uvicorn runs us with lifespan="off", but another server may still send these.
@@ -189,18 +119,18 @@ class FeedServer:
         """The response to send, or None once a streamed file has been sent."""
         path: str = scope["path"]
         if len(path) > MAX_PATH:
-            return _error(414)
+            return error(414)
         if not head and scope["method"] != "GET":
-            return _error(405, [(b"allow", b"GET, HEAD")])
+            return error(405, [(b"allow", b"GET, HEAD")])
         entry = self._fresh.get(path)
         # (asyncio.get_running_loop would be surer, but on 3.11 it costs a getpid syscall.)
         if entry is not None and self._fresh_loop is not None and self._fresh_loop.is_running():
-            return self._choose(entry, scope["headers"])
+            return choose(entry, scope["headers"])
         route = self._extra.get(path)
         if route is not None:
-            return _dynamic(route)
+            return dynamic(route)
         if bad_path(path):
-            return _error(404)
+            return error(404)
         return await self._file(path, head, scope["headers"], send)
 
     async def _file(self, path: str, head: bool, req: list[tuple[bytes, bytes]],
@@ -213,23 +143,23 @@ class FeedServer:
             st = os.stat(fs_path)
         except (OSError, ValueError):
             self._forget(path)
-            return _error(404)
+            return error(404)
         entry = self._cache.get(path)
         if entry is not None and entry.key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             self._cache.move_to_end(path)
             self._checked(path, entry)
         elif not stat.S_ISREG(st.st_mode):  # directories, and FIFOs whose open would block
-            return _error(404)
+            return error(404)
         elif st.st_size > self.max_cached_file_size:
             self._forget(path)
             return await self._stream(fs_path, head, req, send)
         else:
             entry = await self._load(path, fs_path)
             if entry is None:
-                return _error(404)
-        return self._choose(entry, req)
+                return error(404)
+        return choose(entry, req)
 
-    def _checked(self, path: str, entry: _Entry) -> None:
+    def _checked(self, path: str, entry: Entry) -> None:
         """Let the later requests for *path* in this pass of the event loop skip the checks.
 
         The requests a pass handles were read before it began, so an entry checked against
@@ -244,34 +174,7 @@ class FeedServer:
             loop.call_soon(self._fresh.clear)
         self._fresh[path] = entry
 
-    def _choose(self, entry: _Entry, req: list[tuple[bytes, bytes]]) -> Response:
-        """Pick the representation and apply conditionals, returning a prebuilt response."""
-        inm = ims = ae = accept = None
-        for name, value in req:
-            if name == b"if-none-match":
-                inm = value
-            elif name == b"if-modified-since":
-                ims = value
-            elif name == b"accept-encoding":
-                ae = value
-            elif name == b"accept":
-                accept = value
-        gz = entry.gzipped
-        chosen = gz if gz is not None and ae is not None and accepts_gzip(ae) else entry.plain
-        if inm is not None:
-            # Either variant's tag proves the client holds current content; answer with the
-            # tag it matched so a cache updates the right stored response.
-            for variant in (chosen, entry.plain, gz):
-                if variant is not None and etag_in(inm, variant.etag):
-                    return variant.not_modified
-        elif ims is not None and (ims == entry.last_modified or (
-                (since := http_date(ims)) is not None and entry.mtime <= since)):
-            return chosen.not_modified
-        if entry.feed and accept is not None and is_browser(accept):
-            return _for_browser(chosen.ok)
-        return chosen.ok
-
-    async def _load(self, path: str, fs_path: str) -> _Entry | None:
+    async def _load(self, path: str, fs_path: str) -> Entry | None:
         # One build per path at a time: when a popular file changes, the burst of requests
         # that notices it shares a single read + gzip instead of queueing one each.
         pending = self._pending.get(path)
@@ -281,7 +184,7 @@ class FeedServer:
             pending.add_done_callback(lambda fut: self._loaded(path, fut))
         return await asyncio.shield(pending)
 
-    def _loaded(self, path: str, fut: asyncio.Future[_Entry | None]) -> None:
+    def _loaded(self, path: str, fut: asyncio.Future[Entry | None]) -> None:
         self._pending.pop(path, None)
         if fut.cancelled() or fut.exception() is not None:
             return
@@ -304,7 +207,7 @@ class FeedServer:
         real = os.path.realpath(fs_path)
         return real if real.startswith(self._prefix) else None
 
-    def _build(self, fs_path: str) -> _Entry | None:
+    def _build(self, fs_path: str) -> Entry | None:
         """Read one file version and precompute its responses (runs in a worker thread)."""
         real = self._inside(fs_path)
         if real is None:
@@ -323,7 +226,7 @@ class FeedServer:
         if len(body) >= MIN_GZIP and compressible(content_type(name)):
             gz = gzip.compress(body, compresslevel=6, mtime=0)
             gz = gz if len(gz) < len(body) else None
-        return _make_entry(st, name, tag, body, self._cache_control, gz)
+        return make_entry(st, name, tag, body, self._cache_control, gz)
 
     async def _stream(self, fs_path: str, head: bool, req: list[tuple[bytes, bytes]],
                       send: Send) -> Response | None:
@@ -334,15 +237,15 @@ class FeedServer:
             with contextlib.suppress(OSError):
                 handle = _open(real)
         if handle is None:
-            return _error(404)
+            return error(404)
         with handle:
             st = os.fstat(handle.fileno())
             # Hashing megabytes per version would stall; since files are only ever replaced,
             # never rewritten in place, the identity names the content just as well.
             tag = hashlib.blake2b(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
                                   .encode(), digest_size=8).hexdigest()
-            entry = _make_entry(st, os.path.basename(fs_path), tag, None, self._cache_control)
-            status, headers, _ = self._choose(entry, req)
+            entry = make_entry(st, os.path.basename(fs_path), tag, None, self._cache_control)
+            status, headers, _ = choose(entry, req)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             more = not head and status == 200
             while more:
