@@ -61,6 +61,10 @@ class RunningService:
         self.url = wait_for(lambda: self._served_url(seen), timeout=20)
         return self
 
+    def wait_built(self, timeout: float = 20) -> None:
+        """Wait for the first build: the server answers before the start-up scan is done."""
+        wait_for(lambda: self.get("/healthz")[0] == 200, timeout=timeout)
+
     def _served_url(self, skip: int) -> str | None:
         assert self.process is not None
         if self.process.poll() is not None:

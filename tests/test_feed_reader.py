@@ -27,6 +27,7 @@ def test_newsboat_reads_the_sample_feeds(tmp_path: Path, feed: str) -> None:
         shutil.copyfile(sample, service.drop / sample.name)
     service.start()
     try:
+        service.wait_built()
         urls = tmp_path / "urls"
         urls.write_text(service.url + feed + "\n", encoding="utf-8")
         assert NEWSBOAT is not None
