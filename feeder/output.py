@@ -82,10 +82,6 @@ class Writer:
         self._folders.add(target.parent)
         return True
 
-    def touched(self, relative: str) -> None:
-        """Have ``finish`` sync the folder of a file another writer (a worker's) wrote."""
-        self._folders.add(safe_join(self.root, relative).parent)
-
     def finish(self) -> None:
         """Make the renames and removals durable."""
         for folder in sorted(self._folders):
