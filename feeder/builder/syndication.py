@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from copy import deepcopy
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +38,10 @@ HISTORY = "http://purl.org/syndication/history/1.0"
 DC = "http://purl.org/dc/elements/1.1/"
 Links = Sequence[tuple[str, str]]  # (rel, href)
 ENTRY_CACHE = 4096  # entries of both formats: a few full channels
+INDENT = "  "
+PLACEHOLDER = "feeder:entries"
+# The namespaces of feedgen's RSS root (with the dc extension); items use them unprefixed.
+RSS_NAMESPACES = {"dc": DC, "atom": ATOM[1:-1], "content": "http://purl.org/rss/1.0/modules/content/"}
 
 
 def rss(articles: Sequence[Article], config: Config, channel: Channel,
@@ -48,8 +51,7 @@ def rss(articles: Sequence[Article], config: Config, channel: Channel,
     anchor = feed.find(f"channel/{ATOM}link")  # the self link feedgen did write
     for rel, href in reversed(_extra_links(config, links)):
         anchor.addnext(etree.Element(f"{ATOM}link", rel=rel, href=href))
-    feed[0].extend(_entries(articles, config, rss=True))
-    return _serialise(feed, config)
+    return _serialise(feed, feed[0], _entries(articles, config, rss=True), config)
 
 
 def atom(articles: Sequence[Article], config: Config, channel: Channel, links: Links = (),
@@ -60,8 +62,7 @@ def atom(articles: Sequence[Article], config: Config, channel: Channel, links: L
         etree.SubElement(feed, f"{ATOM}link", rel=rel, href=href)
     if archive:
         etree.SubElement(feed, f"{{{HISTORY}}}archive", nsmap={"fh": HISTORY})
-    feed.extend(_entries(articles, config, rss=False))
-    return _serialise(feed, config)
+    return _serialise(feed, feed, _entries(articles, config, rss=False), config)
 
 
 def archive_page(articles: Sequence[Article], config: Config, page: Archive) -> bytes:
@@ -116,20 +117,18 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
     return fg
 
 
-def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[Any]:
-    """Fresh copies of the entries' elements: the cached ones are never handed out, since
-    appending an element to a tree moves it there."""
-    return [deepcopy(_entry(article, config.site_base_url, author_name(article, config), rss))
+def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[bytes]:
+    return [_entry(article, config.site_base_url, author_name(article, config), rss)
             for article in articles]
 
 
 @lru_cache(maxsize=ENTRY_CACHE)
-def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> Any:
-    """One RSS item or Atom entry, made once per version of an article.
+def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> bytes:
+    """One RSS item or Atom entry, made and serialised once per version of an article.
 
     A rebuild re-renders every feed an article is in (the aggregate, its source, tags and
-    month) with mostly the same entries, and feedgen is the slow part; an Article is a
-    frozen value, so it and what else shapes the entry make the cache key.
+    month) with mostly the same entries, and feedgen and lxml are the slow part; an Article
+    is a frozen value, so it and what else shapes the entry make the cache key.
     """
     # The article is already feed_safe (see the builder's entry points); names from the
     # config are cleaned here, since TOML escapes can carry control characters.
@@ -155,7 +154,7 @@ def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> An
         item = fe.rss_entry()
         if author:  # feedgen's dc extension would do this, at an import per entry
             etree.SubElement(item, f"{{{DC}}}creator").text = xml_safe(author)
-        return item
+        return _as_in_feed(item, rss=True)
     entry = _in_atom_namespace(fe.atom_entry())
     # feedgen drops every attribute of an entry's link but href (its issue #135).
     entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
@@ -163,7 +162,7 @@ def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> An
         etree.SubElement(entry, f"{ATOM}link", rel="enclosure",
                          href=base_url + article.image.path, type=article.image.type,
                          length=str(article.image.length))
-    return entry
+    return _as_in_feed(entry, rss=False)
 
 
 def _in_atom_namespace(entry: Any) -> Any:
@@ -174,14 +173,43 @@ def _in_atom_namespace(entry: Any) -> Any:
     return entry
 
 
-def _serialise(feed: etree._Element, config: Config) -> bytes:
-    """Pretty XML, styled for people who open the feed in a browser.
+def _as_in_feed(element: Any, *, rss: bool) -> bytes:
+    """*element* serialised as it reads inside its feed: indented for its depth and using
+    the prefixes of the feed's root, whose declarations are left there."""
+    if rss:
+        parent = etree.SubElement(etree.Element("rss", nsmap=RSS_NAMESPACES), "channel")
+    else:
+        parent = etree.Element(f"{ATOM}feed", nsmap={None: ATOM[1:-1]})
+    parent.append(element)  # takes on the root's prefixes
+    etree.indent(element, space=INDENT, level=_depth(element))
+    data: bytes = etree.tostring(element, encoding="UTF-8", with_tail=False)
+    start, close, rest = data.partition(b">")
+    for prefix, uri in parent.nsmap.items():
+        start = start.replace(f' xmlns{":" * bool(prefix)}{prefix or ""}="{uri}"'.encode(), b"")
+    return start + close + rest
+
+
+def _depth(element: Any) -> int:
+    return sum(1 for _ in element.iterancestors())
+
+
+def _serialise(feed: etree._Element, parent: etree._Element, entries: list[bytes],
+               config: Config) -> bytes:
+    """Pretty XML, styled for people who open the feed in a browser, with the serialised
+    *entries* placed as the last children of *parent*.
 
     A CSS stylesheet, not XSLT: browsers are removing XSLT, and Chromium already covers
     XSLT-styled pages with a warning banner.
     """
-    etree.indent(feed, space="  ")
+    if entries:
+        parent.append(etree.Comment(PLACEHOLDER))
+    etree.indent(feed, space=INDENT)
     style = etree.ProcessingInstruction(
         "xml-stylesheet", f'type="text/css" href="{config.url(STYLESHEET)}"')
     feed.addprevious(style)
-    return bytes(etree.tostring(feed.getroottree(), xml_declaration=True, encoding="UTF-8"))
+    data = bytes(etree.tostring(feed.getroottree(), xml_declaration=True, encoding="UTF-8"))
+    if not entries:
+        return data
+    # Text and attributes are escaped, so the only comment in the head is the placeholder.
+    between = b"\n" + INDENT.encode() * (_depth(parent) + 1)
+    return data.replace(f"<!--{PLACEHOLDER}-->".encode(), between.join(entries), 1)
