@@ -1,5 +1,6 @@
-"""Row changes the store gathers while it stores a file, written with one statement per
-table: far cheaper than a statement per row, and the store's one hot path on import."""
+"""Row changes the store gathers while it stores files, written with one statement per
+table: far cheaper than a statement per row, and the store's one hot path on import and in
+a burst. Inside ``Store.batch`` they gather over many files."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from dataclasses import dataclass, field
 
 from feeder.article import Article
 
+# A new generation of the store: the next build has something to do.
+BUMP = ("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
+        "SET value = CAST(value AS INTEGER) + 1")
+
 
 @dataclass
 class Writes:
-    """The changes of one file's entries (within one flush each entry changes once)."""
+    """Changes of files and their entries (within one flush each entry and each file
+    changes once)."""
 
+    files: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+    carriers: list[tuple[str, str]] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
+    bump: bool = False
     entries: list[tuple[str, float, float, int, str, str]] = field(default_factory=list)
     pages: list[tuple[str, str | None]] = field(default_factory=list)
     joined: list[tuple[str, str, float]] = field(default_factory=list)
@@ -35,10 +45,15 @@ class Writes:
             self.joined += [(c, key, new.published.timestamp()) for c in after]
         self.dirty |= before | after
 
-    def flush(self, db: sqlite3.Connection) -> Writes:
-        """Write the changes; return an empty collector for what follows."""
+    def touches(self, path: str, keys: list[str]) -> bool:
+        """Would reading *path*'s or *keys*' rows need these changes written first?"""
+        return path in self.paths or not self.keys.isdisjoint(keys)
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """Write the changes and start empty."""
         counts = [(c, n) for c, n in self.counts.items() if n]
         for sql, rows in (
+                ("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self.files),
                 ("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", self.entries),
                 ("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)", self.pages),
                 ("DELETE FROM memberships WHERE channel = ? AND key = ?", self.left),
@@ -49,10 +64,13 @@ class Writes:
                 ("DELETE FROM channel_counts WHERE channel = ? AND entries <= 0",
                  [(c,) for c, n in counts if n < 0]),
                 ("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
-                 [(c,) for c in sorted(self.dirty)])):
+                 [(c,) for c in sorted(self.dirty)]),
+                ("INSERT OR IGNORE INTO carriers VALUES (?, ?)", self.carriers)):
             if rows:
                 db.executemany(sql, rows)
-        return Writes()
+        if self.bump:
+            db.execute(BUMP)
+        vars(self).update(vars(Writes()))  # in place: a store's batch holds this collector
 
 
 def stored_rows(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[str, str]]:

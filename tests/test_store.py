@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import pytest
@@ -63,3 +64,49 @@ def test_counts_always_match_the_entries(
             assert len(store.latest(-1, NOW, f"month:{month}")) == months.count(month)
     finally:
         store.close()
+
+
+def _tables(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every row but the generation number (one bump a batch instead of one a change)."""
+    db = store._db  # a dump for comparing two stores; nothing else reads it this way
+    names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {n: sorted(db.execute(f"SELECT * FROM {n}"), key=repr) for n in names
+            if n != "meta"}
+
+
+# Steps on one store: put (path, carried, keep), remove (path, keep) or look a file up.
+steps_of_a_batch = st.lists(st.one_of(
+    st.tuples(st.just("put"), st.integers(0, 3), carried, st.booleans()),
+    st.tuples(st.just("remove"), st.integers(0, 3), st.just([]), st.booleans()),
+    st.tuples(st.just("file"), st.integers(0, 3), st.just([]), st.just(False))), max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps_of_a_batch)
+def test_a_batch_stores_what_the_same_changes_one_by_one_store(
+        tmp_path_factory: pytest.TempPathFactory,
+        steps: list[tuple[str, int, list[tuple[str, str, int]], bool]]) -> None:
+    folder = tmp_path_factory.mktemp("batch")
+    stores = [Store(folder / "one.sqlite3"), Store(folder / "batched.sqlite3")]
+    try:
+        results: list[list[object]] = [[], []]
+        for store, seen in zip(stores, results, strict=True):
+            before = store.generation()
+            with store.batch() if store is stores[1] else nullcontext():
+                for n, (action, path, carried, keep) in enumerate(steps):
+                    name = f"{path}.txt"
+                    if action == "put":
+                        articles = [article(k, tags=(t,) if t else (), month=m)
+                                    for k, t, m in carried]
+                        seen.append(store.put_file(record(name, n), articles, ARRIVAL,
+                                                   keep=keep))
+                    elif action == "remove":
+                        seen.append(store.remove_file(name, keep=keep))
+                    else:
+                        seen.append(store.file(name))
+            seen.append(store.generation() != before)
+        assert results[0] == results[1]
+        assert _tables(stores[0]) == _tables(stores[1])
+    finally:
+        for store in stores:
+            store.close()
