@@ -39,8 +39,7 @@ class Attacher:
         """*articles* with their images: the sibling image first, then Markdown's own."""
         if path.suffix.lower() in (".md", ".markdown"):
             articles = [self._inline(path, a) for a in articles]
-        sibling = next((p for p in self._siblings(path) if self._listed(p) and p.is_file()),
-                       None)
+        sibling = self._sibling(path)
         picture = self._publish(sibling) if sibling else None
         if articles and picture:
             articles[0] = replace(articles[0], image=picture)
@@ -53,12 +52,17 @@ class Attacher:
             if suffix in ARTICLE_SUFFIXES and (candidate.stem == image.stem or suffix == ".md"):
                 yield candidate
 
-    def _listed(self, path: Path) -> bool:
-        return self.listing is None or path.name in self.listing.get(path.parent, ())
-
-    def _siblings(self, path: Path) -> Iterator[Path]:
-        # Probing a few names beats listing the folder, which may hold thousands of files.
-        return (path.with_suffix(suffix) for suffix in _CANDIDATES)
+    def _sibling(self, path: Path) -> Path | None:
+        """The image named like *path*, if any. Probing a few names beats listing the
+        folder, which may hold thousands of files, unless a listing is at hand."""
+        names = self.listing.get(path.parent, set()) if self.listing is not None else None
+        stem = path.stem
+        for suffix in _CANDIDATES:
+            if names is None or stem + suffix in names:
+                candidate = path.with_suffix(suffix)
+                if candidate.is_file():
+                    return candidate
+        return None
 
     def _inline(self, path: Path, article: Article) -> Article:
         first: list[Picture] = []

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 
 from feeder import media, metrics
 from feeder.article import Article
@@ -208,13 +209,16 @@ class Ingestor:
     def _ingest(self, path: Path, relative: str, force: bool = False,
                 edited_at: datetime | None = None) -> Changes:
         try:
-            stat = path.stat()
+            stat = path.lstat()  # one system call for a plain file, not three
+            link = S_ISLNK(stat.st_mode)
+            if link:
+                stat = path.stat()
         except FileNotFoundError:
             return self._forget(relative)
-        if not path.is_file():
+        if not S_ISREG(stat.st_mode):
             return Changes()
         known = self.store.file(relative)
-        if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
+        if link and not path.resolve().is_relative_to(self.root.resolve()):
             return self._reject(path, relative, known, "a link to a file outside the drop "
                                 "folder; copy the file in instead")
         if not force and known and (known.size, known.mtime_ns) == (stat.st_size,
