@@ -111,3 +111,23 @@ def test_relative_links_in_content_become_absolute(drop: Drop, store: Store,
     (entry,) = read_feed(config.output_dir / "atom.xml").entries
     anchors = html.fromstring(entry.content[0].value).xpath("//a/@href")
     assert anchors == [config.url("articles/jadwal.html"), "https://kpu.go.id/"]
+
+
+def test_feeds_read_as_lxml_would_write_them_whole(drop: Drop, store: Store,
+                                                   config: Config) -> None:
+    """Entries are serialised once and spliced into each feed: every feed must still be
+    the very bytes lxml writes for the whole document (no namespace declared twice)."""
+    drop("dec.txt", sample="kpu-semarang-dec.txt")
+    drop("jul.txt", sample="kpu-semarang-jul.txt")
+    drop("a.md", "---\ntitle: Satu\ntags: [Pemilu]\nauthor: Rina\n---\nIsi <b>tebal</b>.")
+    build(store, config)
+    feeds = sorted(config.output_dir.rglob("*.xml"))
+    assert len(feeds) >= 10
+    for path in feeds:
+        tree = etree.parse(str(path))
+        etree.indent(tree.getroot(), space="  ")
+        whole = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+        data = path.read_bytes()
+        assert data == whole, path
+        archived = data.count(b"<fh:archive")  # declares its own namespace
+        assert data.count(b" xmlns") == len(tree.getroot().nsmap) + archived, path
