@@ -8,7 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from feeder.text import slugify
@@ -76,7 +76,9 @@ class Article:
         """An absolute URI that never changes for this article."""
         return _guid(self.key)
 
-    @property
+    # Cached (a frozen value cannot change): a worker that parses an article works these
+    # out, and they travel with it to feeder's process, which stores it.
+    @cached_property
     def channels(self) -> tuple[str, ...]:
         """The feeds besides the aggregate this entry appears in (none for a draft, so a
         draft never makes a source, topic or month appear)."""
@@ -86,7 +88,7 @@ class Article:
         return (f"source:{self.source}", f"month:{self.published:%Y-%m}",
                 *(f"tag:{t}" for t in tags))
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Hash of everything a reader sees; equal fingerprints need no rewrite."""
         data = self.to_dict()

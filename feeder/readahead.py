@@ -47,6 +47,16 @@ def parse_jobs(jobs: list[Job]) -> list[Parsed | ParseError]:
     return [parse_job(job) for job in jobs]
 
 
+def prepare_jobs(jobs: list[Job]) -> list[Parsed | ParseError]:
+    """``parse_jobs``, plus what storing the articles needs, worked out on a worker's core
+    rather than in feeder's process, which stores them one after another."""
+    results = parse_jobs(jobs)
+    for parsed in results:
+        for article in () if isinstance(parsed, ParseError) else parsed.articles:
+            article.fingerprint, article.channels  # noqa: B018 (cached on the article)
+    return results
+
+
 def read_ahead(paths: Sequence[Path], root: Path, config: Config, workers: Workers,
                known: Callable[[str], FileRecord | None], force: bool) -> Parsing | None:
     """Start parsing in the workers the files of *paths* that the ingestor will parse, by
@@ -57,7 +67,7 @@ def read_ahead(paths: Sequence[Path], root: Path, config: Config, workers: Worke
     jobs = [found for path in paths
             if (found := _job(path, root, config, known, force, identities)) is not None]
     chunks = list(chunked(jobs, PARSE_CHUNK))
-    return Parsing(chunks, workers.submit(parse_jobs, (
+    return Parsing(chunks, workers.submit(prepare_jobs, (
         [job for _, job in chunk] for chunk in chunks)), identities)
 
 

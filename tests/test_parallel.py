@@ -7,6 +7,7 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from feeder.config import Config, load_config
 from feeder.errors import ParseError
 from feeder.ingest import Ingestor
 from feeder.parallel import Workers, worker_count
+from feeder.readahead import parse_context, prepare_jobs
 from feeder.store import Store
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 
@@ -76,6 +78,19 @@ def test_processes_setting_counts_workers() -> None:
 def test_parse_error_crosses_processes_whole() -> None:
     error = pickle.loads(pickle.dumps(ParseError("a.txt", 3, "no title")))
     assert (error.path, error.line, error.reason) == ("a.txt", 3, "no title")
+
+
+def test_what_storing_needs_is_worked_out_in_the_worker_and_travels_back() -> None:
+    config = load_config(None, {})
+    job = ((SAMPLES / "kpu-semarang-dec.txt").read_bytes(),
+           parse_context("kpu-semarang-dec.txt", ARRIVAL, config))
+    with Workers(1) as workers:
+        [[parsed]] = list(workers.map(prepare_jobs, [[job]]))
+    assert not isinstance(parsed, ParseError) and parsed.articles
+    for article in parsed.articles:
+        assert {"fingerprint", "channels"} <= vars(article).keys()  # came back computed
+        fresh = replace(article)  # a copy without the cached values
+        assert (article.fingerprint, article.channels) == (fresh.fingerprint, fresh.channels)
 
 
 def die_in_worker(n: int) -> int:
