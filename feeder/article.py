@@ -96,6 +96,11 @@ class Article:
             data.pop(volatile)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
+    @cached_property
+    def stored(self) -> str:
+        """The JSON the store keeps of the article."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (shallow: far cheaper than ``dataclasses.asdict``'s deep copy)."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

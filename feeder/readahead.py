@@ -53,7 +53,7 @@ def prepare_jobs(jobs: list[Job]) -> list[Parsed | ParseError]:
     results = parse_jobs(jobs)
     for parsed in results:
         for article in () if isinstance(parsed, ParseError) else parsed.articles:
-            article.fingerprint, article.channels  # noqa: B018 (cached on the article)
+            article.fingerprint, article.channels, article.stored  # noqa: B018 (cached)
     return results
 
 

@@ -329,7 +329,7 @@ class Store:
             if old.slug != article.slug:
                 writes.pages.append((old.slug, None))
         published = article.published.timestamp()
-        data = json.dumps(article.to_dict(), ensure_ascii=False)
+        data = article.stored
         writes.entries.append((article.key, published,
                                published if article.scheduled else 0.0, int(article.draft),
                                fingerprint, data))

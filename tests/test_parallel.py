@@ -88,9 +88,10 @@ def test_what_storing_needs_is_worked_out_in_the_worker_and_travels_back() -> No
         [[parsed]] = list(workers.map(prepare_jobs, [[job]]))
     assert not isinstance(parsed, ParseError) and parsed.articles
     for article in parsed.articles:
-        assert {"fingerprint", "channels"} <= vars(article).keys()  # came back computed
+        assert {"fingerprint", "channels", "stored"} <= vars(article).keys()  # came back
         fresh = replace(article)  # a copy without the cached values
-        assert (article.fingerprint, article.channels) == (fresh.fingerprint, fresh.channels)
+        assert ((article.fingerprint, article.channels, article.stored)
+                == (fresh.fingerprint, fresh.channels, fresh.stored))
 
 
 def die_in_worker(n: int) -> int:
