@@ -23,7 +23,10 @@ from feeder.parser import SUFFIXES as PARSED_SUFFIXES
 from feeder.parser import Context, Parsed, parse
 from feeder.store import FileRecord
 
-PARSE_CHUNK = 10  # files a worker parses per round trip
+# Files a worker parses per round trip: fewer trips leave feeder's process more time to
+# store (20.0k articles/s on 2 cores with 10, 21.9k with 40); the first results of a
+# burst come back ~10 ms later.
+PARSE_CHUNK = 40
 Key = tuple[str, str, datetime]  # relative path, SHA-256 and arrival: what shapes a parse
 Job = tuple[bytes, Context]
 
