@@ -22,6 +22,7 @@ from benchmarks.common import (
     corpus_newest,
     count,
     feeder_command,
+    file_creation_us,
     mib,
     write_config,
 )
@@ -80,6 +81,7 @@ def run(scale: Scale, root: Path) -> Section:
     config = prepare(root, articles)
     files = articles // corpus.ARTICLES_PER_PAGE
     generate = time.perf_counter() - started
+    creation = file_creation_us(root / "probe")
     log = root / "import.log"
     result = run_child(feeder_command("build", "--config", str(config), "--drop-dir",
                                       str(root / "drop"), "--output-dir", str(root / "out"),
@@ -103,6 +105,8 @@ def run(scale: Scale, root: Path) -> Section:
         section.add("of which: build (render + write outputs)", f"{build_seconds:.1f} s")
     section.add("CPU user / system", f"{result.user_seconds:.1f} s / "
                 f"{result.system_seconds:.1f} s")
+    section.add("file creation on this disk just before (create + 5 KB + rename)",
+                f"{creation:.0f} µs")
     section.add("store size on disk", mib(_size(root / "state") / 1024))
     section.add("output size on disk", mib(_size(root / "out") / 1024))
     section.notes.append(

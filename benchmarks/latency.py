@@ -23,6 +23,7 @@ from benchmarks.common import (
     Scale,
     Section,
     corpus_newest,
+    file_creation_us,
     ms,
     percentile,
     wait_until,
@@ -195,6 +196,7 @@ def run(scale: Scale, root: Path) -> Section:
     A second, smaller run with a shorter settle time shows how much of it is the settle."""
     section = Section("4. Drop-to-published latency (feeder run, GET /rss.xml)")
     single_count, burst_count = scale.pick((100, 1000), (5, 50))
+    creation = file_creation_us(root / "probe")
     main = measure(root / "default", single_count, burst_count, None)
     fast = measure(root / "settle", single_count // 2, 0, COMPARE_SETTLE)
     one, many = main.single, main.burst
@@ -210,6 +212,8 @@ def run(scale: Scale, root: Path) -> Section:
     section.add("burst: builds, median / max build time",
                 f"{len(main.burst_builds)}, {ms(percentile(main.burst_builds, 50))} / "
                 f"{ms(max(main.burst_builds, default=float('nan')))}")
+    section.add("file creation on this disk just before (create + 5 KB + rename)",
+                f"{creation:.0f} µs")
     report(section, f"for comparison: one at a time, settle_seconds {COMPARE_SETTLE:g} "
            f"({len(fast.single)} files)", fast.single)
     section.notes.append(
