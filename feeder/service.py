@@ -55,6 +55,7 @@ class Service:
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._lock = threading.Lock()
         self._pending: set[Path] = set()
+        self._arrived = threading.Event()  # set by each enqueue
         self._dirty = False
         self._running = False
         self._last_scan = float("-inf")
@@ -90,6 +91,7 @@ class Service:
         with self._lock:
             self._pending.update(paths)
             self._dirty = True
+            self._arrived.set()
             if self._running:
                 return
         self.scheduler.modify_job(JOB, next_run_time=datetime.now(self.config.tz))
@@ -110,12 +112,9 @@ class Service:
                 while True:
                     with self._lock:
                         paths, self._pending, self._dirty = self._pending, set(), False
+                        self._arrived.clear()
                     self._ingest(paths)
-                    # In a burst, read what arrived meanwhile before building: one build
-                    # for the burst, not one per watcher batch (but never wait long).
-                    with self._lock:
-                        more = bool(self._pending)
-                    if not more or time.monotonic() - started > MAX_INGEST_SECONDS:
+                    if not self._more_coming(started):
                         break
                 self._build()
                 with self._lock:
@@ -126,6 +125,20 @@ class Service:
             with self._lock:
                 self._running = False
             raise
+
+    def _more_coming(self, started: float) -> bool:
+        """Is more of a burst here, or still settling in the watcher? Reading it before
+        building makes one build for the burst, not one per watcher batch; but a burst is
+        published at least every ``MAX_INGEST_SECONDS``."""
+        budget = MAX_INGEST_SECONDS - (time.monotonic() - started)
+        if budget <= 0:
+            return False
+        with self._lock:
+            if self._pending:
+                return True
+        if not self.watcher.pending():
+            return False
+        return self._arrived.wait(min(budget, 2 * self.config.service_settle_seconds))
 
     def _ingest(self, paths: set[Path]) -> None:
         self.ingestor.ingest_many(sorted(paths))
