@@ -27,6 +27,9 @@ from feeder.builder import (
     SourceSummary,
     archive_path,
     article_path,
+    entries_to_make,
+    make_entries,
+    remember_entries,
     render_archive,
     render_article,
     render_assets,
@@ -42,6 +45,7 @@ from feeder.store import Store
 
 log = logging.getLogger(__name__)
 PAGE_CHUNK = 100  # pages a worker renders per round trip; fewer pending are written here
+ENTRY_CHUNK = 100  # feed entries a worker makes per round trip; fewer are made here
 
 
 @dataclass
@@ -57,6 +61,14 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
                      report: BuildReport, workers: Workers
                      ) -> tuple[dict[str, bytes], list[str]]:
     """The aggregate's files, and those of the channels that changed (or files to delete)."""
+    before = json.loads(store.meta("archive_months") or "[]")
+    months = list(store.channels("month"))
+    channels = sorted(set(dirty) | _moved_neighbours(before, months))
+    report.channels += channels
+    aggregate = store.latest(config.feed_max_entries, now)
+    others = [(c, store.latest(config.feed_max_entries, now, c)) for c in channels
+              if not c.startswith("month:")]
+    _make_entries([aggregate, *(entries for _, entries in others)], config, workers)
     counts = store.sources()
     summaries = []
     for key in counts:
@@ -64,30 +76,39 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
         if latest:  # only sources with something out: an embargo must not show early
             summaries.append(SourceSummary(describe(key, config), latest[0]))
     known = [summary.source for summary in summaries]
-    months = list(store.channels("month"))
-    files = render_feeds(store.latest(config.feed_max_entries, now), config, sources=summaries,
+    files = render_feeds(aggregate, config, sources=summaries,
                          tags=list(store.channels("tag")), archive=months[-1] if months else None)
     files["feeds.opml"] = render_opml(known, config)
     files.update(render_assets())
     gone: list[str] = []
-    before = json.loads(store.meta("archive_months") or "[]")
-    channels = sorted(set(dirty) | _moved_neighbours(before, months))
-    report.channels += channels
     archived = [name for kind, _, name in (c.partition(":") for c in channels)
                 if kind == "month"]
     _render_months(store, config, now, archived, months, workers, files, gone)
-    for channel in channels:
+    for channel, entries in others:
         kind, _, name = channel.partition(":")
-        if kind == "month":
-            continue
         target = Channel.of(describe(name, config)) if kind == "source" else Channel.tag(
             name, config)
-        entries = store.latest(config.feed_max_entries, now, channel)
         if entries:
             files.update(render_feeds(entries, config, target))
         else:
             gone += [target.prefix + file for file in CHANNEL_FILES]
     return files, gone
+
+
+def _make_entries(lists: list[list[Article]], config: Config, workers: Workers) -> None:
+    """After a burst the feeds share many new entries: the workers make them, in chunks,
+    for this thread to put into each feed."""
+    missing = entries_to_make(lists, config)
+    if len(missing) < ENTRY_CHUNK or workers.count < 1:
+        return
+    chunks = list(chunked(missing, ENTRY_CHUNK))
+    jobs = ((chunk, config) for chunk in chunks)
+    for chunk, made in zip(chunks, workers.map(make_entries_job, jobs), strict=True):
+        remember_entries(chunk, config, made)
+
+
+def make_entries_job(job: tuple[list[Article], Config]) -> list[tuple[bytes, bytes]]:
+    return make_entries(*job)
 
 
 def _render_months(store: Store, config: Config, now: datetime, dirty: list[str],

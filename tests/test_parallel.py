@@ -28,7 +28,11 @@ BODY = "Rapat pleno terbuka digelar di kantor KPU untuk menetapkan hasil rekapit
 def _config(root: Path, processes: int) -> Config:
     return load_config(None, {"drop_dir": root / "drop", "output_dir": root / "out",
                               "state_dir": root / "state", "rejected_dir": root / "rejected",
-                              "processes": processes})
+                              "processes": processes,
+                              # Every entry in the feeds, enough for the workers to make
+                              # them; a URL of its own, so no entry made before is reused.
+                              "feed.max_entries": 500,
+                              "site.base_url": f"http://{root.name}.test/"})
 
 
 def _fill(drop_dir: Path) -> None:
@@ -56,7 +60,8 @@ def _publish(root: Path, processes: int) -> dict[str, bytes]:
     outputs = {p.relative_to(root).as_posix(): p.read_bytes()
                for folder in ("out", "rejected") for p in (root / folder).rglob("*")
                if p.is_file()}
-    return {name: data.replace(bytes(root), b"ROOT") for name, data in outputs.items()}
+    return {name: data.replace(bytes(root), b"ROOT").replace(
+        config.site_base_url.encode(), b"BASE/") for name, data in outputs.items()}
 
 
 def test_workers_publish_exactly_what_one_process_does(tmp_path: Path) -> None:

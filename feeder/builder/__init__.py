@@ -6,7 +6,7 @@ articles always give byte-identical files (and readers' caches keep working).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from feeder.article import Article
 from feeder.builder.channels import (
@@ -22,13 +22,21 @@ from feeder.builder.channels import (
 )
 from feeder.builder.jsonfeed import json_feed
 from feeder.builder.pages import page, render_article, render_assets, templates_digest
-from feeder.builder.syndication import archive_page, atom, rss
+from feeder.builder.syndication import (
+    archive_page,
+    atom,
+    make_entries,
+    missing_entries,
+    remember_entries,
+    rss,
+)
 from feeder.builder.syndication import opml as render_opml
 from feeder.config import Config
 
 __all__ = ["CHANNEL_FILES", "FEEDS", "Archive", "Channel", "SourceSummary",
-           "archive_path", "article_path", "author_name", "render_archive", "render_article",
-           "render_assets", "render_feeds", "render_opml", "templates_digest"]
+           "archive_path", "article_path", "author_name", "entries_to_make", "make_entries",
+           "remember_entries", "render_archive", "render_article", "render_assets",
+           "render_feeds", "render_opml", "templates_digest"]
 
 
 def render_feeds(articles: Sequence[Article], config: Config, channel: Channel | None = None,
@@ -49,6 +57,14 @@ def render_feeds(articles: Sequence[Article], config: Config, channel: Channel |
                            sources=sources, tags=tags),
     }
     return {channel.prefix + name: data for name, data in feeds.items()}
+
+
+def entries_to_make(lists: Iterable[Sequence[Article]], config: Config) -> list[Article]:
+    """The articles of *lists* whose feed entries are not made yet (as ``render_feeds``
+    will ask for them); ``make_entries`` makes them anywhere, ``remember_entries`` keeps
+    them here."""
+    unique = dict.fromkeys(feed_safe(a) for articles in lists for a in articles)
+    return missing_entries(list(unique), config)
 
 
 def render_archive(articles: Sequence[Article], config: Config, month: Archive) -> bytes:

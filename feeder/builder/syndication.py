@@ -8,8 +8,8 @@ but ``href`` of an Atom entry's links (its issue #135).
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -38,6 +38,8 @@ HISTORY = "http://purl.org/syndication/history/1.0"
 DC = "http://purl.org/dc/elements/1.1/"
 Links = Sequence[tuple[str, str]]  # (rel, href)
 ENTRY_CACHE = 4096  # entries of both formats: a few full channels
+EntryKey = tuple[Article, str, str | None, bool]  # article, base URL, author, RSS or Atom
+_made: OrderedDict[EntryKey, bytes] = OrderedDict()  # made entries, least recent first
 INDENT = "  "
 PLACEHOLDER = "feeder:entries"
 # The namespaces of feedgen's RSS root (with the dc extension); items use them unprefixed.
@@ -118,18 +120,54 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
 
 
 def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[bytes]:
-    return [_entry(article, config.site_base_url, author_name(article, config), rss)
+    return [_entry((article, config.site_base_url, author_name(article, config), rss))
             for article in articles]
 
 
-@lru_cache(maxsize=ENTRY_CACHE)
-def _entry(article: Article, base_url: str, author: str | None, rss: bool) -> bytes:
+def _entry(key: EntryKey) -> bytes:
     """One RSS item or Atom entry, made and serialised once per version of an article.
 
     A rebuild re-renders every feed an article is in (the aggregate, its source, tags and
     month) with mostly the same entries, and feedgen and lxml are the slow part; an Article
     is a frozen value, so it and what else shapes the entry make the cache key.
     """
+    data = _made.get(key)
+    if data is None:
+        data = _remember(key, _make_entry(*key))
+    else:
+        _made.move_to_end(key)
+    return data
+
+
+def missing_entries(articles: Sequence[Article], config: Config) -> list[Article]:
+    """Those of *articles* (as ``feed_safe`` left them) whose entries are not made yet."""
+    return [a for a in articles
+            if (a, config.site_base_url, author_name(a, config), True) not in _made]
+
+
+def make_entries(articles: Sequence[Article], config: Config) -> list[tuple[bytes, bytes]]:
+    """The RSS item and the Atom entry of each article (made, say, in a worker process)."""
+    return [(_make_entry(*key, True), _make_entry(*key, False))
+            for key in ((a, config.site_base_url, author_name(a, config)) for a in articles)]
+
+
+def remember_entries(articles: Sequence[Article], config: Config,
+                     made: Sequence[tuple[bytes, bytes]]) -> None:
+    """Keep entries ``make_entries`` made elsewhere for the feeds rendered here."""
+    for article, (item, entry) in zip(articles, made, strict=True):
+        key = (article, config.site_base_url, author_name(article, config))
+        _remember((*key, True), item)
+        _remember((*key, False), entry)
+
+
+def _remember(key: EntryKey, data: bytes) -> bytes:
+    _made[key] = data
+    if len(_made) > ENTRY_CACHE:
+        _made.popitem(last=False)  # the least recently used
+    return data
+
+
+def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) -> bytes:
     # The article is already feed_safe (see the builder's entry points); names from the
     # config are cleaned here, since TOML escapes can carry control characters.
     url = base_url + article_path(article)
