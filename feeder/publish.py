@@ -12,14 +12,13 @@ import json
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from feeder import __version__, metrics, output
-from feeder.article import Article
+from feeder.article import Article, Picture
 from feeder.builder import (
     CHANNEL_FILES,
     Archive,
@@ -41,9 +40,10 @@ from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, chunked
 from feeder.sources import describe
-from feeder.store import Store
+from feeder.store import Store, stored_article
 
 log = logging.getLogger(__name__)
+Pending = tuple[str, str | None]  # a page's slug and its entry's stored row (None: delete)
 PAGE_CHUNK = 100  # pages a worker renders per round trip; fewer pending are written here
 ENTRY_CHUNK = 100  # feed entries a worker makes per round trip; fewer are made here
 
@@ -119,12 +119,12 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
     links = _neighbours(months)
     kept: list[str] = []
 
-    def jobs() -> Iterator[tuple[list[Article], Config, Archive]]:
+    def jobs() -> Iterator[tuple[list[str], Config, Archive]]:
         for month in dirty:
-            entries = store.latest(-1, now, f"month:{month}") if month in links else []
-            if entries:
+            rows = store.latest_rows(-1, now, f"month:{month}") if month in links else []
+            if rows:
                 kept.append(month)
-                yield entries, config, Archive(month, *links[month])
+                yield rows, config, Archive(month, *links[month])
             else:
                 gone.append(archive_path(month))
 
@@ -133,8 +133,11 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
         files[archive_path(kept[n])] = data
 
 
-def render_archive_job(job: tuple[list[Article], Config, Archive]) -> bytes:
-    return render_archive(*job)
+def render_archive_job(job: tuple[list[str], Config, Archive]) -> bytes:
+    """A month's archive page from its stored rows: decoded where it is rendered, in a
+    worker when there are many months, rather than in feeder's process."""
+    rows, config, month = job
+    return render_archive([stored_article(row) for row in rows], config, month)
 
 
 def _moved_neighbours(before: list[str], months: list[str]) -> set[str]:
@@ -209,7 +212,8 @@ class Pages:
 
     def __init__(self, store: Store, config: Config, now: datetime, workers: Workers,
                  writer: output.Writer) -> None:
-        self._pending = store.pending_pages(now)
+        # Stored rows: the workers decode what they render (a first build has 100,000).
+        self._pending = store.pending_rows(now)
         self._config = config
         self._workers = workers
         self._writer = writer
@@ -241,55 +245,53 @@ class Pages:
         if self._thread is not None:
             self._thread.join()
 
-    def _write_here(self, pending: Iterable[tuple[str, Article | None]]) -> None:
-        for slug, article in pending:
-            self._take([(slug, article)])
-            if article is not None:
-                self._written += write_page(self._writer, article, self._config)
+    def _write_here(self, pending: Iterable[Pending]) -> None:
+        for slug, row in pending:
+            self._take([(slug, row)])
+            if row is not None:
+                self._written += write_page(self._writer, self._config,
+                                            *render_page(stored_article(row), self._config))
 
-    def _write_in_workers(self, first: list[tuple[str, Article | None]]) -> None:
+    def _write_in_workers(self, first: list[Pending]) -> None:
         """The workers render; this thread writes. Several processes creating files at
         once contend in the kernel (on ext4, two writers took 4x as long as one)."""
         try:
-            sent: deque[list[Article]] = deque()
-
-            def jobs() -> Iterator[tuple[Config, list[Article]]]:
-                for chunk in itertools.chain([first], chunked(self._pending, PAGE_CHUNK)):
-                    sent.append([a for _, a in self._take(chunk) if a])
-                    yield self._config, sent[-1]
-
-            for pages in self._workers.map(render_pages, jobs()):
-                for article, page in zip(sent.popleft(), pages, strict=True):
-                    self._written += write_page(self._writer, article, self._config, page)
+            jobs = ((self._config, [row for _, row in self._take(chunk) if row])
+                    for chunk in itertools.chain([first], chunked(self._pending, PAGE_CHUNK)))
+            for pages in self._workers.map(render_pages, jobs):
+                for page in pages:
+                    self._written += write_page(self._writer, self._config, *page)
         except BaseException as exc:  # handed to finish(), in the build's thread
             self._error = exc
 
-    def _take(self, chunk: list[tuple[str, Article | None]]) -> list[tuple[str, Article | None]]:
+    def _take(self, chunk: list[Pending]) -> list[Pending]:
         self._done += [slug for slug, _ in chunk]
-        self._gone += [f"articles/{slug}.html" for slug, article in chunk if article is None]
+        self._gone += [f"articles/{slug}.html" for slug, row in chunk if row is None]
         return chunk
 
 
-def render_pages(job: tuple[Config, list[Article]]) -> list[bytes]:
-    """Render a chunk of article pages (in a worker process)."""
-    config, articles = job
-    return [render_article(article, config) for article in articles]
+Page = tuple[str, bytes, Picture | None]  # file name, its bytes, the article's image
 
 
-def write_page(writer: output.Writer, article: Article, config: Config,
-               page: bytes | None = None) -> list[str]:
-    """Write an article's page (rendered now unless given) and image; the names written
-    (those not already there)."""
-    written = []
-    name = article_path(article)
-    if writer.write(name, page or render_article(article, config), durable=False):
-        written.append(name)
-    if article.image is None:
+def render_pages(job: tuple[Config, list[str]]) -> list[Page]:
+    """Render a chunk of article pages from their stored rows (in a worker process)."""
+    config, rows = job
+    return [render_page(stored_article(row), config) for row in rows]
+
+
+def render_page(article: Article, config: Config) -> Page:
+    return article_path(article), render_article(article, config), article.image
+
+
+def write_page(writer: output.Writer, config: Config, name: str, page: bytes,
+               image: Picture | None) -> list[str]:
+    """Write an article's page and image; the names written (those not already there)."""
+    written = [name] if writer.write(name, page, durable=False) else []
+    if image is None:
         return written
-    cleaned = config.media_dir / article.image.name
-    if cleaned.is_file() and writer.write(article.image.path, cleaned.read_bytes(),
-                                          durable=False):
-        written.append(article.image.path)
+    cleaned = config.media_dir / image.name
+    if cleaned.is_file() and writer.write(image.path, cleaned.read_bytes(), durable=False):
+        written.append(image.path)
     return written
 
 

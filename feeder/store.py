@@ -28,10 +28,10 @@ ARTICLE_CACHE = 2048  # decoded rows: every build reads the newest entries once 
 
 
 @lru_cache(maxsize=ARTICLE_CACHE)
-def _article(data: str) -> Article:
+def stored_article(data: str) -> Article:
     """The Article a stored row holds. Decoding costs tens of µs and a build reads the same
     rows for the aggregate and each channel; one object per row also lets the builder's
-    entry cache match by identity."""
+    entry cache match by identity. Workers handed rows decode them with this too."""
     return Article.from_dict(json.loads(data))
 
 
@@ -201,6 +201,10 @@ class Store:
         Drafts and embargoed entries are left out. The cost does not grow with the archive:
         the walk down a time index stops after *limit* rows (plus the few embargoed).
         """
+        return [stored_article(data) for data in self.latest_rows(limit, now, channel)]
+
+    def latest_rows(self, limit: int, now: datetime, channel: str | None = None) -> list[str]:
+        """``latest`` as stored rows, undecoded (for workers, which decode them)."""
         visible = "e.draft = 0 AND e.visible_ts <= ?"
         if channel is None:
             sql = (f"SELECT e.data FROM entries e WHERE {visible} "
@@ -211,8 +215,7 @@ class Store:
                    f"m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key LIMIT ?")
             args = (channel, now.timestamp(), limit)
         with self._lock:
-            return [_article(data) for (data,) in
-                    self._db.execute(sql, args)]
+            return [data for (data,) in self._db.execute(sql, args)]
 
     def released(self, since: datetime | None, until: datetime) -> list[Article]:
         """Embargoed entries whose time came in (*since*, *until*].
@@ -225,7 +228,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? AND "
                 "visible_ts <= ? ORDER BY visible_ts", (since.timestamp(), until.timestamp()))
-            return [_article(data) for (data,) in rows]
+            return [stored_article(data) for (data,) in rows]
 
     def scheduled(self, now: datetime, limit: int = -1) -> list[Article]:
         """Entries waiting for their publication time, soonest first."""
@@ -233,7 +236,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? "
                 "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit))
-            return [_article(data) for (data,) in rows]
+            return [stored_article(data) for (data,) in rows]
 
     def channels(self, kind: str) -> dict[str, int]:
         """The channels of *kind* ("source", "tag", "month") with their entry counts."""
@@ -254,7 +257,7 @@ class Store:
     def get(self, key: str) -> Article | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
-        return _article(row[0]) if row else None
+        return stored_article(row[0]) if row else None
 
     def count(self) -> int:
         with self._lock:
@@ -275,9 +278,13 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_pages(self, now: datetime,
-                      batch: int = 500) -> Iterator[tuple[str, Article | None]]:
-        """Article pages to write (with their article) or delete (with None).
+    def pending_pages(self, now: datetime) -> Iterator[tuple[str, Article | None]]:
+        """Article pages to write (with their article) or delete (with None)."""
+        return ((slug, stored_article(data) if data else None)
+                for slug, data in self.pending_rows(now))
+
+    def pending_rows(self, now: datetime, batch: int = 500) -> Iterator[tuple[str, str | None]]:
+        """``pending_pages`` with the stored rows, undecoded (for workers, which decode them).
 
         Pages of embargoed entries stay pending until their time. Read in batches, so a
         full rebuild of a large archive never holds it all in memory.
@@ -290,8 +297,7 @@ class Store:
                     "ON e.key = p.key AND e.draft = 0 WHERE p.slug > ? AND "
                     "(e.visible_ts IS NULL OR e.visible_ts <= ?) ORDER BY p.slug LIMIT ?",
                     (after, now.timestamp(), batch)))
-            for slug, data in rows:
-                yield slug, _article(data) if data else None
+            yield from rows
             if len(rows) < batch:
                 return
             after = rows[-1][0]
@@ -322,7 +328,7 @@ class Store:
         fingerprint = article.fingerprint  # leaves out the dates, so the same after replace
         if row and row[0] == fingerprint:
             return "same"
-        old = _article(row[1]) if row else None
+        old = stored_article(row[1]) if row else None
         if old:
             article = replace(article, published=old.published,
                               updated=max(edited_at, old.updated, old.published))
@@ -350,7 +356,7 @@ class Store:
             row = db.execute("DELETE FROM entries WHERE key = ? RETURNING data",
                              (key,)).fetchone()
             if row:
-                old = _article(row[0])
+                old = stored_article(row[0])
                 writes.pages.append((old.slug, None))
                 writes.join(old, None)
                 removed += 1
