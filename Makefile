@@ -25,7 +25,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Benchmarks (issue #8): about 6-8 minutes; BENCH_ARGS=--quick for a short smoke run.
+# Benchmarks (issue #8): about 3 minutes on 2 cores; BENCH_ARGS=--quick for a short smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
