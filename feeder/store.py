@@ -81,8 +81,10 @@ class Store:
         """Group many changes into one commit, which is much faster than one each; the
         files' rows are gathered and written a statement per table.
 
-        A crash loses the whole batch, files and entries together, so the next scan
-        simply reads those files again.
+        Within it, ``file``, ``put_file`` and every other change first write what they
+        would read; the other reads see the gathered rows only once the batch ends. A
+        crash loses the whole batch, files and entries together, so the next scan simply
+        reads those files again.
         """
         with self._transaction() as db:
             if self._writes is not None:  # already in one
