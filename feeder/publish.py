@@ -39,8 +39,9 @@ from feeder.builder import (
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, chunked
+from feeder.rows import stored_article
 from feeder.sources import describe
-from feeder.store import Store, stored_article
+from feeder.store import Store
 
 log = logging.getLogger(__name__)
 Pending = tuple[str, str | None]  # a page's slug and its entry's stored row (None: delete)

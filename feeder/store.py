@@ -8,31 +8,20 @@ archive's).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from feeder.article import Article
 from feeder.database import connect
-from feeder.rows import BUMP, Writes, stored_rows
+from feeder.rows import BUMP, Writes, stored_article, stored_rows
 
 log = logging.getLogger(__name__)
-ARTICLE_CACHE = 2048  # decoded rows: every build reads the newest entries once per channel
-
-
-@lru_cache(maxsize=ARTICLE_CACHE)
-def stored_article(data: str) -> Article:
-    """The Article a stored row holds. Decoding costs tens of µs and a build reads the same
-    rows for the aggregate and each channel; one object per row also lets the builder's
-    entry cache match by identity. Workers handed rows decode them with this too."""
-    return Article.from_dict(json.loads(data))
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,7 @@ class Store:
             for article in articles:
                 if article.key in writes.keys:  # the same entry twice: in order, then
                     writes.flush(db)
-                outcome = self._upsert(writes, stored, article, edited_at)
+                outcome = writes.upsert(stored, article, edited_at)
                 added += outcome == "added"
                 updated += outcome == "updated"
             # After any flush above, which starts the collector empty.
@@ -182,7 +171,7 @@ class Store:
             removed = self._drop_carriers(db, path, keys, keep)
             db.execute("DELETE FROM files WHERE path = ?", (path,))
             if removed:
-                self._bump(db)
+                db.execute(BUMP)
             return Changes(removed=removed)
 
     def add_rejection(self, path: str, reason: str, at: datetime) -> None:
@@ -320,31 +309,9 @@ class Store:
             db.execute("INSERT OR REPLACE INTO pending_pages SELECT json_extract(data, "
                        "'$.slug'), key FROM entries")
             db.execute("INSERT OR IGNORE INTO dirty_channels SELECT channel FROM channel_counts")
-            self._bump(db)
+            db.execute(BUMP)
 
     # Internals -----------------------------------------------------------------------
-
-    def _upsert(self, writes: Writes, stored: dict[str, tuple[str, str]], article: Article,
-                edited_at: datetime) -> str:
-        row = stored.get(article.key)
-        fingerprint = article.fingerprint  # leaves out the dates, so the same after replace
-        if row and row[0] == fingerprint:
-            return "same"
-        old = stored_article(row[1]) if row else None
-        if old:
-            article = replace(article, published=old.published,
-                              updated=max(edited_at, old.updated, old.published))
-            if old.slug != article.slug:
-                writes.pages.append((old.slug, None))
-        published = article.published.timestamp()
-        data = article.stored
-        writes.entries.append((article.key, published,
-                               published if article.scheduled else 0.0, int(article.draft),
-                               fingerprint, data))
-        writes.pages.append((article.slug, article.key))
-        writes.join(old, article)
-        stored[article.key] = (fingerprint, data)
-        return "updated" if old else "added"
 
     def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
                        keep: bool) -> int:
@@ -364,9 +331,6 @@ class Store:
                 removed += 1
         writes.flush(db)
         return removed
-
-    def _bump(self, db: sqlite3.Connection) -> None:
-        db.execute(BUMP)
 
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
