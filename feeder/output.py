@@ -8,8 +8,11 @@ the rename survives.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from feeder.errors import BuildError
@@ -18,6 +21,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
 _serial = itertools.count()
+_TEMP = re.compile(r"\..+\.(\d+)\.\d+\.tmp")  # what write() names its files: .NAME.PID.N.tmp
 
 
 def safe_join(root: Path, relative: str) -> Path:
@@ -95,6 +99,20 @@ def write_if_changed(root: Path, relative: str, data: bytes) -> bool:
     written = writer.write(relative, data)
     writer.finish()
     return written
+
+
+def remove_stale_temps(root: Path, running: Callable[[int], bool]) -> list[Path]:
+    """Remove the temporary files under *root* that a killed writer left behind: those
+    whose process is gone (another feeder may be writing the rest). The paths removed."""
+    removed = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if (match := _TEMP.fullmatch(name)) and not running(int(match[1])):
+                path = Path(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -143,14 +143,15 @@ def _exit_with(pid: int) -> None:
     try:
         handle = os.pidfd_open(pid)
     except (AttributeError, OSError):  # no pidfd (older kernel): look once a second
-        while _alive(pid):
+        while alive(pid):
             time.sleep(1)
         os._exit(0)
     select.select([handle], [], [])  # readable once the process has exited
     os._exit(0)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is process *pid* running (as far as this user can tell)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

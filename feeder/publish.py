@@ -38,7 +38,7 @@ from feeder.builder import (
 )
 from feeder.config import Config
 from feeder.errors import BuildError
-from feeder.parallel import IN_PROCESS, Workers, chunked
+from feeder.parallel import IN_PROCESS, Workers, alive, chunked
 from feeder.rows import stored_article
 from feeder.sources import describe
 from feeder.store import Store
@@ -162,6 +162,7 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     """
     started = time.perf_counter()
     now = now or datetime.now(config.tz)
+    _sweep_once(config)
     look = _render_fingerprint(config)
     # A lost output folder (or a changed look) needs every page again, not just new ones.
     missing = not (config.output_dir / "index.html").exists()
@@ -205,6 +206,21 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     log.info("rebuilt in %.3f s: %d file(s) written, %d deleted", report.seconds,
              len(report.written), len(report.deleted))
     return report
+
+
+_swept: set[tuple[Path, Path]] = set()  # output and media folders swept by this process
+
+
+def _sweep_once(config: Config) -> None:
+    """On this process's first build: remove the temporary files a killed feeder left in
+    the output and media folders (hidden, so never served, but they would pile up)."""
+    folders = (Path(config.output_dir), Path(config.media_dir))
+    if folders in _swept:
+        return
+    _swept.add(folders)
+    for folder in folders:
+        for path in output.remove_stale_temps(folder, alive):
+            log.info("removed %s, left half-written by a killed feeder", path)
 
 
 class Pages:

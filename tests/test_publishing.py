@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -307,3 +309,21 @@ def test_unusable_store_is_rebuilt_from_the_drop_folder(
     if damage != "missing":
         assert "rebuilding from the drop folder" in caplog.text
     assert len(read_feed(config.output_dir / "rss.xml").entries) == 6
+
+
+def test_first_build_removes_what_a_killed_feeder_left_half_written(
+        store: Store, config: Config) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(gone.stdout)  # a process that has exited: its temporary files are stale
+    stale = [config.output_dir / f".rss.xml.{dead}.7.tmp",
+             config.output_dir / "articles" / f".a.html.{dead}.2.tmp",
+             config.media_dir / f".abc.jpg.{dead}.1.tmp"]
+    kept = [config.output_dir / f".atom.xml.{os.getpid()}.3.tmp",  # a writer still running
+            config.output_dir / ".catatan.tmp"]  # not a name feeder writes
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"<rss")
+    publish_now(store, config)
+    assert [p for p in stale if p.exists()] == []
+    assert all(p.exists() for p in kept)
