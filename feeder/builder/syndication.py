@@ -120,8 +120,11 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
 
 
 def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[bytes]:
-    return [_entry((article, config.site_base_url, author_name(article, config), rss))
-            for article in articles]
+    return [_entry(_key(article, config, rss)) for article in articles]
+
+
+def _key(article: Article, config: Config, rss: bool) -> EntryKey:
+    return article, config.site_base_url, author_name(article, config), rss
 
 
 def _entry(key: EntryKey) -> bytes:
@@ -141,23 +144,21 @@ def _entry(key: EntryKey) -> bytes:
 
 def missing_entries(articles: Sequence[Article], config: Config) -> list[Article]:
     """Those of *articles* (as ``feed_safe`` left them) whose entries are not made yet."""
-    return [a for a in articles
-            if (a, config.site_base_url, author_name(a, config), True) not in _made]
+    return [a for a in articles if _key(a, config, True) not in _made]
 
 
 def make_entries(articles: Sequence[Article], config: Config) -> list[tuple[bytes, bytes]]:
     """The RSS item and the Atom entry of each article (made, say, in a worker process)."""
-    return [(_make_entry(*key, True), _make_entry(*key, False))
-            for key in ((a, config.site_base_url, author_name(a, config)) for a in articles)]
+    return [(_make_entry(*_key(a, config, True)), _make_entry(*_key(a, config, False)))
+            for a in articles]
 
 
 def remember_entries(articles: Sequence[Article], config: Config,
                      made: Sequence[tuple[bytes, bytes]]) -> None:
     """Keep entries ``make_entries`` made elsewhere for the feeds rendered here."""
     for article, (item, entry) in zip(articles, made, strict=True):
-        key = (article, config.site_base_url, author_name(article, config))
-        _remember((*key, True), item)
-        _remember((*key, False), entry)
+        _remember(_key(article, config, True), item)
+        _remember(_key(article, config, False), entry)
 
 
 def _remember(key: EntryKey, data: bytes) -> bytes:
