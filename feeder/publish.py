@@ -99,8 +99,10 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
 def _make_entries(lists: list[list[Article]], config: Config, workers: Workers) -> None:
     """After a burst the feeds share many new entries: the workers make them, in chunks,
     for this thread to put into each feed."""
+    if workers.count < 1:
+        return
     missing = entries_to_make(lists, config)
-    if len(missing) < ENTRY_CHUNK or workers.count < 1:
+    if len(missing) < ENTRY_CHUNK:
         return
     chunks = list(chunked(missing, ENTRY_CHUNK))
     jobs = ((chunk, config) for chunk in chunks)
