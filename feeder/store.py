@@ -269,13 +269,9 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_pages(self, now: datetime) -> Iterator[tuple[str, Article | None]]:
-        """Article pages to write (with their article) or delete (with None)."""
-        return ((slug, stored_article(data) if data else None)
-                for slug, data in self.pending_rows(now))
-
     def pending_rows(self, now: datetime, batch: int = 500) -> Iterator[tuple[str, str | None]]:
-        """``pending_pages`` with the stored rows, undecoded (for workers, which decode them).
+        """Article pages to write (with their entry's stored row, undecoded: workers
+        decode what they render) or delete (with None).
 
         Pages of embargoed entries stay pending until their time. Read in batches, so a
         full rebuild of a large archive never holds it all in memory.
