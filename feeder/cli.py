@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from feeder import __version__, logs, publish
+from feeder.clock import Clock, system_clock
 from feeder.config import Config, load_config
 from feeder.errors import BuildError, ConfigError, ParseError
 from feeder.ingest import Ingestor, copy_tree
@@ -26,13 +27,15 @@ log = logging.getLogger("feeder")
 EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; *clock* stands in for the wall clock (tests set it)."""
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config, _overrides(args))
     except ConfigError as exc:
         print(f"feeder: bad configuration: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    args.clock = clock or system_clock(config.tz)
     verbose = getattr(args, "verbose", False)
     logs.setup("DEBUG" if verbose else config.service_log_level.upper(), config.service_log_format)
     try:
@@ -105,8 +108,9 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path, cache_mib=BULK_CACHE_MIB)
     try:
         with Workers(worker_count(config.processes)) as workers:
-            changes = Ingestor(store, config, workers).scan(reparse=args.reparse)
-            report = publish.build(store, config, force=args.force, workers=workers)
+            changes = Ingestor(store, config, workers, args.clock).scan(reparse=args.reparse)
+            report = publish.build(store, config, now=args.clock(), force=args.force,
+                                   workers=workers)
     finally:
         store.close()
     print(f"{changes.added} new, {changes.updated} updated, {changes.removed} retracted; "
@@ -122,7 +126,7 @@ def _import(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     copied = copy_tree(source, config.drop_dir)
     print(f"copied {copied} file(s) into {config.drop_dir}")
-    return _build(argparse.Namespace(reparse=False, force=False), config)
+    return _build(argparse.Namespace(reparse=False, force=False, clock=args.clock), config)
 
 
 def _check(args: argparse.Namespace, config: Config) -> int:
@@ -131,7 +135,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
         try:
             stat = path.stat()
             ctx = Context(path=str(path), source=path.parent.name or "local",
-                          received=datetime.fromtimestamp(stat.st_mtime, config.tz),
+                          received=datetime.fromtimestamp(stat.st_mtime // 1, config.tz),
                           tolerance=timedelta(hours=config.parse_future_tolerance_hours))
             parsed = parse(path.read_bytes(), ctx)
         except (OSError, ParseError) as exc:
@@ -158,7 +162,7 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         pending = store.meta("built_generation") != str(store.generation())
         print(f"last build: {store.meta('built_at') or 'never'}"
               f"{' (changes waiting for the next build)' if pending else ''}")
-        for article in store.scheduled(datetime.now(config.tz)):
+        for article in store.scheduled(args.clock()):
             print(f"scheduled {article.published.isoformat()}: {article.title}")
         for path, reason, at in store.rejections():
             print(f"rejected {at}: {path}: {reason}")
@@ -170,4 +174,4 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 def _run(args: argparse.Namespace, config: Config) -> int:
     from feeder.service import serve_forever
 
-    return serve_forever(config)
+    return serve_forever(config, args.clock)

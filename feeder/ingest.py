@@ -20,6 +20,7 @@ from stat import S_ISLNK, S_ISREG
 from feeder import media, metrics
 from feeder.article import Article
 from feeder.attach import Attacher
+from feeder.clock import Clock, system_clock
 from feeder.config import Config
 from feeder.errors import ParseError
 from feeder.parallel import IN_PROCESS, Workers, chunked
@@ -118,9 +119,11 @@ def _printable(name: str) -> str:
 class Ingestor:
     """Keeps the store in step with the drop folder."""
 
-    def __init__(self, store: Store, config: Config, workers: Workers = IN_PROCESS) -> None:
+    def __init__(self, store: Store, config: Config, workers: Workers = IN_PROCESS,
+                 clock: Clock | None = None) -> None:
         self.store = store
         self.config = config
+        self.clock = clock or system_clock(config.tz)
         self.root = config.drop_dir
         self._skip = {p.resolve() for p in (config.output_dir, config.state_dir,
                                             config.rejected_dir)}
@@ -230,7 +233,7 @@ class Ingestor:
                                 seen=stat)
         data, sha256 = (self._parsing and self._parsing.read(relative, stat)) or (
             path.read_bytes(), "")
-        modified = datetime.fromtimestamp(stat.st_mtime, self.config.tz)
+        modified = datetime.fromtimestamp(stat.st_mtime // 1, self.config.tz)
         record = FileRecord(relative, stat.st_size, stat.st_mtime_ns,
                             sha256 or hashlib.sha256(data).hexdigest(),
                             known.received if known else modified)
@@ -279,7 +282,7 @@ class Ingestor:
         changes = self.store.remove_file(relative, keep=self._keeps(relative))
         log.info("%s: deleted, %d entr(y/ies) retracted", relative, changes.removed)
         if Path(relative).suffix.lower() in media.SUFFIXES:
-            changes += self._refresh_owners(self.root / relative, datetime.now(self.config.tz))
+            changes += self._refresh_owners(self.root / relative, self.clock())
         return changes
 
     def _refresh_owners(self, image: Path, when: datetime) -> Changes:
@@ -305,7 +308,7 @@ class Ingestor:
         where = f"{relative}:{line}" if line else relative
         destination = self._rejected_name(path.relative_to(self.root))
         destination.parent.mkdir(parents=True, exist_ok=True)
-        now = datetime.now(self.config.tz)
+        now = self.clock()
         note = destination.with_name(destination.name + ".why.txt")
         # The note first: a crash or a full disk before the move leaves the file in the
         # drop folder to be rejected again, never in rejected/ without its reason.

@@ -93,7 +93,7 @@ def _job(path: Path, root: Path, config: Config, known: Callable[[str], FileReco
     sha256 = hashlib.sha256(data).hexdigest()
     if not force and record and record.sha256 == sha256:
         return None
-    received = record.received if record else datetime.fromtimestamp(stat.st_mtime, config.tz)
+    received = record.received if record else datetime.fromtimestamp(stat.st_mtime // 1, config.tz)
     identities[relative] = identity(stat)
     return (relative, sha256, received), (data, parse_context(relative, received, config))
 

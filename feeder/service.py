@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -23,6 +23,7 @@ import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from feeder import metrics, publish
+from feeder.clock import Clock, system_clock
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.ingest import Ingestor
@@ -44,12 +45,12 @@ RELEASE = "release"
 class Service:
     """The running publisher: owns the store, the watcher and the scheduler."""
 
-    def __init__(self, config: Config, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
-        self.clock = clock or (lambda: datetime.now(config.tz))
+        self.clock = clock or system_clock(config.tz)
         self.store = Store(config.store_path)
         self.workers = Workers(worker_count(config.processes))
-        self.ingestor = Ingestor(self.store, config, self.workers)
+        self.ingestor = Ingestor(self.store, config, self.workers, self.clock)
         self.watcher = Watcher(config.drop_dir, self.enqueue,
                                settle_seconds=config.service_settle_seconds,
                                polling=config.service_polling)
@@ -69,6 +70,8 @@ class Service:
 
     def start(self) -> None:
         self.config.drop_dir.mkdir(parents=True, exist_ok=True)
+        # The scheduler's own times are the wall clock's (it sleeps by it); what is published
+        # when is decided by self.clock.
         self.scheduler.add_job(self.cycle, "interval", id=JOB,
                                next_run_time=datetime.now(self.config.tz),
                                seconds=self.config.service_rebuild_interval)
@@ -180,9 +183,9 @@ class Service:
                                replace_existing=True)
 
 
-def serve_forever(config: Config) -> int:
+def serve_forever(config: Config, clock: Clock | None = None) -> int:
     """Run until SIGINT or SIGTERM; return the exit code."""
-    service = Service(config)
+    service = Service(config, clock)
     app = FeedServer(config.output_dir, config.server_cache_control,
                      extra_routes={"/healthz": service.health, "/metrics": metrics.exposition})
     server = uvicorn.Server(make_config(app, config.server_host, config.server_port))

@@ -13,6 +13,19 @@ from feeder.config import Config, load_config
 from feeder.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+TRAVEL = Path(__file__).resolve().parent / "travel"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``FEEDER_TEST_DATE`` set (``make test-later``), the whole run, and every Python
+    process it starts, lives at that date: a test that depends on today fails now, not on
+    some future morning."""
+    if os.environ.get("FEEDER_TEST_DATE"):
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(TRAVEL), os.environ.get("PYTHONPATH")]))
+        import time_machine
+
+        time_machine.travel(os.environ["FEEDER_TEST_DATE"], tick=True).start()
 SAMPLES = ROOT / "examples" / "drop"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # The sample pages "arrive" on this day in every test, so the year rule is deterministic.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feeder.cli import main
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT
 from tests.feeds import read_feed
 
 
@@ -28,8 +28,11 @@ def test_build_publishes_the_drop_folder(tmp_path: Path, drop: Callable[..., Pat
     assert "nothing to write" in capsys.readouterr().out
 
 
-def test_check_prints_articles_and_warnings(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(SAMPLES / "kpu-semarang-dec.txt")]) == 0
+def test_check_prints_articles_and_warnings(drop: Callable[..., Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # The file's arrival (its mtime) is set, never its checkout time.
+    page = drop("kpu-semarang-dec.txt", sample="kpu-semarang-dec.txt")
+    assert main(["check", str(page)]) == 0
     out = capsys.readouterr().out
     assert "6 article(s), 4 warning(s)" in out
     assert "KPU se-Jawa Tengah Diminta Perkuat Pengelolaan Informasi Publik" in out

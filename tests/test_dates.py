@@ -1,30 +1,36 @@
-"""The year rule for dates written without a year."""
+"""Finding an article's own date, and the page's one year decision."""
 
 from __future__ import annotations
 
-import re
-import sys
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeder.parser import Context, parse
 from feeder.parser.dates import (
-    _DATE,
-    _DATE_ANY_CASE,
-    _GAP,
-    _LOWER_TO_TWO,
-    find_date,
+    WEEKDAY_NAMES,
+    Resolved,
+    find_dates,
+    own_date,
     resolve_years,
 )
-from tests.conftest import JAKARTA
+from tests.conftest import JAKARTA, SAMPLES
 
 TOLERANCE = timedelta(hours=36)
 
 
-def resolve(texts: list[str], received: datetime) -> list[tuple[date | None, list[str]]]:
-    return resolve_years([find_date(t) for t in texts], received, TOLERANCE)
+def resolve(texts: list[str], received: datetime) -> list[Resolved]:
+    return resolve_years([own_date(t) for t in texts], received, TOLERANCE)
+
+
+def days(texts: list[str], received: datetime) -> list[date | None]:
+    return [r.day for r in resolve(texts, received)]
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=9, tzinfo=JAKARTA)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -34,97 +40,176 @@ def resolve(texts: list[str], received: datetime) -> list[tuple[date | None, lis
     ("pada Senin, 3 Maret 2025", (3, 3, 2025, 0, False)),
     ("tanggal 9 Desember", (9, 12, None, None, False)),
     ("Jum'at (5/1/26)", (5, 1, 2026, 4, False)),
+    ("Jum’at (5/12) pagi", (5, 12, None, 4, False)),
+    ("rapat (5/12/2025) di aula", (5, 12, 2025, None, False)),
+    ("digelar pada 1/12/2025 di aula", (1, 12, 2025, None, False)),
+    ("rapat (2/12) di aula", (2, 12, None, None, False)),
+    ("digelar Senin 1/12 di aula", (1, 12, None, 0, False)),
+    ("pada 1 Des 2025", (1, 12, 2025, None, False)),
+    ("Sleman (13/09) - KPU", (13, 9, None, None, False)),
+    ("Semarang, 1 Desember 2025- KPU", (1, 12, 2025, None, False)),
+    ("RABU, 2 OKTOBER 2025", (2, 10, 2025, 2, False)),
 ])
 def test_date_forms_are_found(text: str, expected: tuple[object, ...]) -> None:
-    m = find_date(text)
-    assert m is not None
+    (m,) = find_dates(text)
     assert (m.day, m.month, m.year, m.weekday, m.unclosed) == expected
 
 
-def test_latest_year_not_in_the_future_is_chosen() -> None:
-    received = datetime(2026, 11, 23, 10, tzinfo=JAKARTA)
-    (got,) = resolve(["Kamis (5/12)"], received)
-    assert got[0] == date(2025, 12, 5)
+@pytest.mark.parametrize("text", [
+    "PKPU Nomor 1/12 tahun ini",  # a bare d/m without weekday, bracket or year
+    "pukul 08.30 WIB",
+    "sebanyak 828.899 jiwa",
+    "PKPU Nomor 8 Tahun 2024",
+    "Nomor 123/PL.01/2025",
+])
+def test_numbers_are_not_dates(text: str) -> None:
+    assert find_dates(text) == []
 
 
-def test_small_tolerance_allows_tomorrow() -> None:
-    received = datetime(2025, 12, 3, 23, tzinfo=JAKARTA)
-    (got,) = resolve(["Kamis (4/12)"], received)
-    assert got == (date(2025, 12, 4), [])
+def test_the_dateline_sentence_date_wins_over_other_dates_in_it() -> None:
+    body = ("Semarang – Sepekan setelah pemungutan suara 27 November 2024, KPU Kota "
+            "Semarang menggelar evaluasi, Kamis (4/12). Evaluasi diikuti PPK.")
+    m = own_date(body)
+    assert m is not None and (m.day, m.month, m.weekday) == (4, 12, 3)
 
 
-def test_explicit_year_anchors_the_rest_of_the_page() -> None:
-    received = datetime(2027, 1, 5, tzinfo=JAKARTA)
-    got = resolve(["Jumat (18/7/2025)", "Kamis (17/7)", "Rabu (9/7)"], received)
-    assert [d for d, _ in got] == [date(2025, 7, 18), date(2025, 7, 17), date(2025, 7, 9)]
-    assert all(notes == [] for _, notes in got)
+def test_dates_after_the_first_sentences_are_not_the_articles() -> None:
+    body = ("Kendal – KPU menggelar rapat. Rapat membahas anggaran. Hadir pula Bawaslu. "
+            "Rapat berikutnya pada Senin (15/12).")
+    assert own_date(body) is None
 
 
-def test_weekday_mismatch_is_reported_not_used() -> None:
-    received = datetime(2026, 1, 10, tzinfo=JAKARTA)
-    ((chosen, notes),) = resolve(["Kamis (5/12)"], received)
-    assert chosen == date(2025, 12, 5)
-    assert notes == ["weekday in 'Kamis (5/12)' does not match 2025-12-05, a Jumat; "
-                     "kept the date"]
+def test_a_date_range_is_not_the_articles_date() -> None:
+    assert own_date("Demak – Bimtek digelar 30-31 Maret 2023 di Semarang.") is None
+    assert own_date("Demak – Bimtek digelar 1 s.d. 3 Desember di Semarang.") is None
+
+
+def test_a_page_whose_weekdays_point_to_2024_arriving_two_years_later() -> None:
+    page = ["Rabu (18/12)", "Selasa (17/12)", "Senin (16/12)"]
+    assert days(page, at("2026-12-02")) == [date(2024, 12, 18), date(2024, 12, 17),
+                                            date(2024, 12, 16)]
+    assert all(r.notes == () for r in resolve(page, at("2026-12-02")))
+
+
+def test_a_page_across_a_year_boundary() -> None:
+    page = ["Senin (5/1)", "Rabu (31/12)", "Senin (29/12)"]
+    expected = [date(2026, 1, 5), date(2025, 12, 31), date(2025, 12, 29)]
+    for arrival in ("2026-01-06", "2026-06-01", "2027-03-01"):
+        assert days(page, at(arrival)) == expected
+
+
+def test_a_written_year_outranks_the_weekdays() -> None:
+    # 4 and 3 December fall on a Wednesday and a Tuesday in 2024, not in 2025: the year
+    # written on the page still decides, and the weekdays are warnings.
+    got = resolve(["Jumat (5/12/2025)", "Rabu (4/12)", "Selasa (3/12)"], at("2026-12-02"))
+    assert [r.day for r in got] == [date(2025, 12, 5), date(2025, 12, 4), date(2025, 12, 3)]
+    assert [len(r.notes) for r in got] == [0, 1, 1]
+    assert got[0].explicit and not got[1].explicit
+
+
+def test_a_written_year_anchors_the_page_for_years() -> None:
+    page = ["Jumat (18/7/2025)", "Kamis (17/7)", "Rabu (9/7)"]
+    for arrival in ("2025-07-19", "2026-12-02", "2029-01-01"):
+        assert days(page, at(arrival)) == [date(2025, 7, 18), date(2025, 7, 17),
+                                           date(2025, 7, 9)]
+
+
+def test_a_weekday_typo_is_a_warning_and_never_moves_the_day() -> None:
+    page = ["Kamis (5/12)", "Jumat (25/12)", "Kamis (4/12)", "Kamis (4/12)", "Selasa (2/12)"]
+    got = resolve(page, at("2026-12-02"))
+    assert [r.day for r in got] == [date(2025, 12, 5), date(2025, 12, 25), date(2025, 12, 4),
+                                    date(2025, 12, 4), date(2025, 12, 2)]
+    assert [bool(r.notes) for r in got] == [True, True, False, False, False]
+    assert "does not match 2025-12-05, a Jumat; kept the date" in got[0].notes[0]
+
+
+def test_a_typo_is_never_put_in_the_future() -> None:
+    page = ["Kamis (5/12)", "Jumat (25/12)", "Kamis (4/12)"]
+    assert days(page, at("2025-12-10")) == [date(2025, 12, 5), date(2024, 12, 25),
+                                            date(2025, 12, 4)]
+
+
+def test_a_year_typo_that_weekday_and_page_contradict_is_corrected() -> None:
+    got = resolve(["Jumat, 22 Agustus 2024", "Kamis, 21 Agustus 2025"], at("2025-10-01"))
+    assert [r.day for r in got] == [date(2025, 8, 22), date(2025, 8, 21)]
+    assert "disagrees with its weekday" in got[0].notes[0]
+
+
+def test_a_page_listed_oldest_first_is_read_bottom_up() -> None:
+    page = ["Senin (29/12)", "Rabu (31/12)", "Senin (5/1)"]
+    assert days(page, at("2026-03-01")) == [date(2025, 12, 29), date(2025, 12, 31),
+                                            date(2026, 1, 5)]
+
+
+def test_without_weekdays_or_years_the_most_recent_year_wins() -> None:
+    assert days(["(2/12)", "(1/12)"], at("2026-03-01")) == [date(2025, 12, 2),
+                                                            date(2025, 12, 1)]
+    assert days(["(2/12)"], at("2025-12-01")) == [date(2025, 12, 2)]  # within tolerance
 
 
 def test_impossible_dates_are_reported() -> None:
-    ((chosen, notes),) = resolve(["Senin (31/2)"], datetime(2026, 1, 10, tzinfo=JAKARTA))
-    assert chosen is None and "does not exist" in notes[0]
+    (got,) = resolve(["Senin (31/2)"], at("2026-01-10"))
+    assert got.day is None and "does not exist" in got.notes[0]
 
 
-def test_leap_day_finds_the_latest_leap_year() -> None:
-    ((chosen, _),) = resolve(["(29/2)"], datetime(2026, 1, 10, tzinfo=JAKARTA))
-    assert chosen is None or chosen == date(2024, 2, 29)
+def test_leap_day_finds_a_leap_year() -> None:
+    assert days(["Kamis (29/2)"], at("2026-01-10")) == [date(2024, 2, 29)]
 
 
-# Text full of dates and near-dates, to put find_date's shortcuts to the test: weekdays with
-# and without dates, gaps, runs of digits of every length, odd characters around them.
-NOISE = [" ", "   ", "\u00a0", "\t", "\n", "\u3000", "\x1c", ",", "(", ")", "/", ".", "'",
-         "1", "123", "20252025", "2025202520252025", "٣", "x", "a", "K", "ſ", "İ", "Ä",
-         "tanggal", "Kamis"]
-dates_and_noise = st.lists(st.one_of(
-    st.tuples(
-        st.sampled_from(["", "Kamis", "KAMIS", "jumat", "Jum'at", "selasa", "Minggu", "rabu",
-                         "ahad", "senin", "sabtu", "x"]),
-        st.lists(st.sampled_from([" ", "  ", ",", "(", "\t", "\u00a0"]), max_size=3)
-        .map("".join),
-        st.sampled_from(["1", "4", "12", "31", "123", "٣"]),
-        st.sampled_from([" ", "  ", "/", ".", "-", " / ", "\n"]),
-        st.sampled_from(["12", "7", "Desember", "des", "SEPT", "mei", "x"]),
-        st.sampled_from(["", "/2025", " 2025", "/25", ". 2025", " 20250", "x"]),
-        st.sampled_from(["", ")", " )", "x"]),
-    ).map("".join),
-    st.sampled_from(NOISE),
-), max_size=12).map("".join)
+def sample_dates(received: datetime) -> list[date]:
+    return [a.published.date()
+            for name in ("kpu-semarang-dec.txt", "kpu-semarang-jul.txt")
+            for a in parse((SAMPLES / name).read_bytes(),
+                           Context(path=name, received=received)).articles]
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
-@given(dates_and_noise)
-@example("Nomor 2025202520252025 Desember")  # the day ends a long run of digits
-def test_find_date_finds_the_first_match_of_a_plain_search(text: str) -> None:
-    """find_date() lower-cases and tries only a few places; the result is the same."""
-    lowered = text.lower()
-    match = (_DATE.search(lowered) if len(lowered) == len(text)
-             else _DATE_ANY_CASE.search(text))
-    found = find_date(text)
-    if match is None:
-        assert found is None
-    else:
-        assert found is not None
-        assert (found.offset, found.text) == (match.start(), text[match.start():match.end()]
-                                              .strip())
+SAMPLE_DATES = [date(2025, 12, d) for d in (5, 25, 4, 4, 4, 2)] + [
+    date(2025, 7, d) for d in (18, 17, 15, 14, 9, 9)]
 
 
-def test_lower_case_keeps_digits_and_gaps_where_they_are() -> None:
-    """find_date() finds digits and gaps in the text as written and lower-cases only a
-    window: right while every character but one lower-cases to one character, and digits
-    (``\\d``), whitespace, "," and "(" stay what they are."""
-    assert len(_LOWER_TO_TWO.lower()) == 2
-    every = "".join(map(chr, range(sys.maxunicode + 1))).replace(_LOWER_TO_TWO, "")
-    assert set(map(len, map(str.lower, every))) == {1}
-    lowered = every.lower()
-    for kind in (r"\d", r"[\s,(]"):
-        assert ([m.start() for m in re.finditer(kind, every)]
-                == [m.start() for m in re.finditer(kind, lowered)])
-    assert sorted(_GAP) == [m.group() for m in re.finditer(r"[\s,(]", every)]
+def test_the_samples_get_the_same_twelve_dates_on_every_day_of_a_year() -> None:
+    first = at("2025-12-26")
+    for offset in range(365):
+        assert sample_dates(first + timedelta(days=offset)) == SAMPLE_DATES, offset
+
+
+@pytest.mark.parametrize("arrival", ["2025-12-26", "2026-12-02", "2027-06-01"])
+def test_the_readmes_worked_examples(arrival: str) -> None:
+    assert sample_dates(at(arrival)) == SAMPLE_DATES
+
+
+@st.composite
+def written_pages(draw: st.DrawFn) -> tuple[list[str], list[date], datetime]:
+    """A page as an office writes it: newest first, every weekday right, no year; and an
+    arrival from the next day to four years on."""
+    newest = draw(st.dates(date(2016, 1, 1), date(2030, 12, 31)))
+    gaps = draw(st.lists(st.integers(0, 30), max_size=7))
+    truth = [newest]
+    for gap in gaps:
+        truth.append(truth[-1] - timedelta(days=gap))
+    late = draw(st.integers(0, 4 * 365))
+    received = datetime.combine(newest + timedelta(days=late), datetime.min.time(), JAKARTA)
+    texts = [f"{WEEKDAY_NAMES[d.weekday()]} ({d.day}/{d.month})" for d in truth]
+    return texts, truth, received
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(written_pages())
+def test_a_page_with_right_weekdays_gets_its_dates_whenever_it_arrives(
+        page: tuple[list[str], list[date], datetime]) -> None:
+    texts, truth, received = page
+    assert days(texts, received) == truth
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(st.integers(1, 31), st.integers(1, 12),
+                          st.sampled_from([None, *WEEKDAY_NAMES])), min_size=1, max_size=8),
+       st.dates(date(2001, 1, 1), date(2090, 1, 1)))
+def test_inferred_dates_keep_their_day_and_month_and_never_lie_in_the_future(
+        written: list[tuple[int, int, str | None]], arrival: date) -> None:
+    texts = [f"{weekday or ''} ({day}/{month})".strip() for day, month, weekday in written]
+    received = datetime.combine(arrival, datetime.min.time(), JAKARTA)
+    for (day, month, _), got in zip(written, resolve(texts, received), strict=True):
+        if got.day is not None:
+            assert (got.day.day, got.day.month) == (day, month)
+            assert got.day <= (received + TOLERANCE).date()

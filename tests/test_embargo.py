@@ -126,13 +126,13 @@ def test_release_is_rescheduled_after_a_restart(drop: Drop, config: Config) -> N
 
 def test_status_lists_scheduled_articles(drop: Drop, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    due = datetime.now(JAKARTA).replace(microsecond=0) + timedelta(days=30)
+    due = ARRIVAL + timedelta(days=30)
     drop("nanti.md", scheduled_md("Pengumuman Nanti", due), at=ARRIVAL)
     folders = ["--drop-dir", str(tmp_path / "drop"), "--output-dir", str(tmp_path / "out"),
                "--state-dir", str(tmp_path / "state")]
-    main(["build", *folders])
+    main(["build", *folders], clock=Clock(ARRIVAL))
     capsys.readouterr()
-    main(["status", *folders])
+    main(["status", *folders], clock=Clock(ARRIVAL + timedelta(days=29)))
     assert f"scheduled {due.isoformat()}: Pengumuman Nanti" in capsys.readouterr().out
 
 
@@ -145,3 +145,19 @@ def test_drafts_and_embargoed_articles_show_nowhere_on_the_index(
     index = (config.output_dir / "index.html").read_text(encoding="utf-8")
     assert "Rahasia" not in index and "sources/" not in index
     assert not (config.output_dir / "sources" / "desa").exists()
+
+
+def test_an_event_announced_in_the_body_never_embargoes_the_article(
+        drop: Drop, store: Store, config: Config) -> None:
+    page = ("Berita Terkini\n\nKPU Umumkan Jadwal Pemungutan Suara Ulang\n\n"
+            "Semarang, kota-semarang.kpu.go.id – KPU Kota Semarang mengumumkan jadwal, "
+            "Selasa (1/12). Pemungutan suara ulang digelar Kamis, 24 Desember 2026 di tiga "
+            "TPS. (ana/ed. Foto: x)")
+    arrival = datetime(2026, 12, 2, 9, tzinfo=JAKARTA)
+    drop("page.txt", page, at=arrival)
+    Ingestor(store, config).scan()
+    publish.build(store, config, now=arrival)
+    (entry,) = read_feed(config.output_dir / "rss.xml").entries
+    assert entry.title == "KPU Umumkan Jadwal Pemungutan Suara Ulang"
+    assert entry.published.startswith("Tue, 01 Dec 2026")
+    assert store.scheduled(arrival) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -327,3 +328,22 @@ def test_first_build_removes_what_a_killed_feeder_left_half_written(
     publish_now(store, config)
     assert [p for p in stale if p.exists()] == []
     assert all(p.exists() for p in kept)
+
+
+def test_feed_timestamps_are_whole_seconds(drop: Drop, store: Store, config: Config) -> None:
+    # Arrivals and edits are file times, which have fractions of a second.
+    path = drop("rapat.txt", "Rapat Pleno\n\nIsi pertama.", at=ARRIVAL + timedelta(
+        microseconds=893188))
+    drop("catatan.md", "---\ntitle: Catatan\ndate: 2025-12-01T08:04:09.893188+07:00\n---\n"
+         "Isi.\n")
+    publish_now(store, config)
+    path.write_text("Rapat Pleno\n\nIsi kedua.", encoding="utf-8")
+    set_mtime(path, ARRIVAL + timedelta(days=1, microseconds=120000))
+    publish_now(store, config)
+    stamps = [e.updated for e in read_feed(config.output_dir / "atom.xml").entries]
+    stamps += [e.published for e in read_feed(config.output_dir / "atom.xml").entries]
+    for item in read_json_feed(config.output_dir / "feed.json")["items"]:
+        stamps += [item["date_published"], item["date_modified"]]
+    assert len(stamps) == 8
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", s) for s in stamps)
+    assert "2025-12-01T08:04:09+07:00" in stamps

@@ -73,13 +73,19 @@ _values = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
 
 @lru_cache(maxsize=4096)  # a build asks for each entry in every feed it is in
 def feed_safe(article: Article) -> Article:
-    """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates)."""
+    """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates),
+    and with its times in whole seconds (entries stored by older versions had fractions,
+    which some readers misread)."""
     texts = [v for v in _values(article) if isinstance(v, str)] + list(article.tags)
-    if not has_xml_illegal("".join(texts)) and article.title.strip():
+    whole = not (article.published.microsecond or article.updated.microsecond)
+    if whole and not has_xml_illegal("".join(texts)) and article.title.strip():
         return article  # the usual case, found in one scan
     changes: dict[str, object] = {
         f.name: xml_safe(value) for f in dataclasses.fields(article) if f.name != "key"
         and isinstance(value := getattr(article, f.name), str) and xml_safe(value) != value}
+    if not whole:
+        changes["published"] = article.published.replace(microsecond=0)
+        changes["updated"] = article.updated.replace(microsecond=0)
     if any(xml_safe(t) != t for t in article.tags):
         changes["tags"] = tuple(t for t in map(xml_safe, article.tags) if t.strip())
     if not str(changes.get("title", article.title)).strip():

@@ -101,7 +101,7 @@ def _feed_safe(article: Article, ctx: Context, problems: list[Problem]) -> Artic
         fixed = _feed_date(when, ctx.received)
         if fixed != when or fixed.utcoffset() != when.utcoffset():
             changes[name] = fixed
-            if fixed != when:
+            if fixed != when.replace(microsecond=0):
                 problems.append(Problem(path=ctx.path, line=article.line, message=(
                     f"{name} {when.isoformat()} is outside the years feeds can carry; "
                     f"using {fixed.isoformat()}")))
@@ -129,6 +129,8 @@ def _clean(article: Article) -> bool:
 
 def _usual(when: datetime) -> bool:
     """Whether _feed_date() leaves *when* as it is; quick for years far from the limits."""
+    if when.microsecond:
+        return False
     if 1000 < when.year < 9998:  # then within a day of UTC is within the limits
         offset = when.utcoffset()
         return offset is None or not offset % _MINUTE
@@ -136,6 +138,9 @@ def _usual(when: datetime) -> bool:
 
 
 def _feed_date(when: datetime, received: datetime) -> datetime:
+    # Feeds carry whole seconds: some readers misread fractions (newsboat shifted such
+    # entries by the zone's offset).
+    when = when.replace(microsecond=0)
     offset = when.utcoffset() or timedelta(0)
     if offset % _MINUTE:
         when = when.astimezone(UTC)

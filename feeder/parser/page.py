@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from feeder.article import Article
 from feeder.errors import ParseError
 from feeder.parser.common import Context, Parsed, Problem, make_slug
-from feeder.parser.dates import find_date, resolve_years
+from feeder.parser.dates import oldest_first, own_date, resolve_years
 from feeder.text import normalise_title, paragraphs_html, summarise
 
 DATELINE = re.compile(
@@ -104,28 +104,41 @@ def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
 
 
 def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
-    mentions = [find_date(d.body[0].text) for d in drafts]
+    mentions = [own_date(d.body[0].text) for d in drafts]
     resolved = resolve_years(mentions, ctx.received, ctx.tolerance)
+    newest_first = not oldest_first([m for m in mentions if m])
+    days = _fill_gaps([r.day for r in resolved])
     previous = date.max
-    for index, (draft, mention, (day, notes)) in enumerate(
-        zip(drafts, mentions, resolved, strict=True)
-    ):
+    for index, (draft, found, day) in enumerate(zip(drafts, resolved, days, strict=True)):
         line = draft.body[0].line
-        parsed.problems.extend(Problem(path=ctx.path, line=line, message=n) for n in notes)
-        explicit = mention is not None and mention.year is not None and day is not None
-        if mention is None or day is None:
+        parsed.problems.extend(Problem(path=ctx.path, line=line, message=n) for n in found.notes)
+        if found.day is None:
             parsed.problems.append(Problem(path=ctx.path, line=line, message=(
-                "no usable date (weekday and day/month) in the body; using the file's "
-                "arrival date")))
-            day = ctx.received.date()
-        if index and day > previous:
+                "no usable date (weekday and day/month) in the dateline's sentence; using "
+                + (f"{day.isoformat()}, the date of the article next to it" if day
+                   else "the file's arrival date"))))
+        day = day or ctx.received.date()
+        if newest_first and index and day > previous:
             parsed.problems.append(Problem(path=ctx.path, line=line, message=(
                 f"{day.isoformat()} is newer than the article above it, but pages list the "
                 "newest first: is the date a typo?")))
         previous = day
         # Articles of one day keep page order (newest first) as minutes after midnight.
         published = _at(day, ctx, minutes=len(drafts) - index)
-        parsed.articles.append(_article(draft, published, explicit, ctx, parsed))
+        parsed.articles.append(_article(draft, published, found.explicit, ctx, parsed))
+
+
+def _fill_gaps(days: list[date | None]) -> list[date | None]:
+    """An undated article takes the date of the nearest dated one above it (it is no newer
+    than that), else below it: never the arrival, which would put it at the top."""
+    filled = list(days)
+    for order in (range(len(days)), range(len(days) - 1, -1, -1)):
+        last = None
+        for i in order:
+            if filled[i] is None:
+                filled[i] = last
+            last = filled[i]
+    return filled
 
 
 def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
@@ -205,7 +218,11 @@ def _build_single(blocks: list[_Block], ctx: Context, parsed: Parsed) -> None:
             "only a title, no body; the title is used as the body")))
     source = ctx.source
     key = f"{source}/{normalise_title(title.text)}"
-    published = ctx.received
+    (found,) = resolve_years([own_date(paragraphs[0])], ctx.received, ctx.tolerance)
+    parsed.problems.extend(Problem(path=ctx.path, line=body[0].line if body else title.line,
+                                   message=n) for n in found.notes)
+    # Without a date of its own, the article is as new as its arrival.
+    published = _at(found.day, ctx, minutes=1) if found.day else ctx.received
     parsed.articles.append(Article(
         key=key,
         source=source,
@@ -216,6 +233,7 @@ def _build_single(blocks: list[_Block], ctx: Context, parsed: Parsed) -> None:
         summary=summarise(paragraphs[0]),
         slug=make_slug(key, published.date().isoformat(), title.text),
         line=title.line,
+        scheduled=found.explicit,
     ))
 
 
