@@ -9,7 +9,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
+from tests.conftest import ARRIVAL, JAKARTA, SAMPLES, set_mtime
 from tests.feeds import check_atom, check_rss, local_file, read_feed, read_json_feed
 from tests.test_parser_pages import DECEMBER, JULY
 
@@ -347,3 +347,21 @@ def test_feed_timestamps_are_whole_seconds(drop: Drop, store: Store, config: Con
     assert len(stamps) == 8
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", s) for s in stamps)
     assert "2025-12-01T08:04:09+07:00" in stamps
+
+
+@pytest.mark.parametrize("arrival", ["2025-12-26", "2026-06-15", "2026-12-02", "2026-12-20"])
+def test_samples_have_the_same_dates_in_every_feed_whenever_they_arrive(
+        drop: Drop, store: Store, config: Config, arrival: str) -> None:
+    when = datetime.fromisoformat(arrival).replace(hour=9, tzinfo=JAKARTA)
+    drop("kpu-semarang-dec.txt", sample="kpu-semarang-dec.txt", at=when)
+    drop("kpu-semarang-jul.txt", sample="kpu-semarang-jul.txt", at=when)
+    Ingestor(store, config).scan()
+    publish.build(store, config, now=when)
+    expected = sorted(day for _, day, *_ in DECEMBER + JULY)
+    out = config.output_dir
+    for name in ("rss.xml", "atom.xml"):
+        got = [datetime(*e.published_parsed[:6], tzinfo=UTC).astimezone(JAKARTA).date()
+               for e in read_feed(out / name).entries]
+        assert sorted(d.isoformat() for d in got) == expected, name
+    got = [item["date_published"][:10] for item in read_json_feed(out / "feed.json")["items"]]
+    assert sorted(got) == expected
