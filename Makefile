@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-later lint build check clean bench
+.PHONY: run test test-later lint build check clean bench pages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint
 LATER ?= 2028-06-01T09:00:00+07:00
 test-later: $(STAMP)
 	FEEDER_TEST_DATE=$(LATER) $(BIN)/pytest -p no:cacheprovider
+
+# How the parser reads the real pages of tests/pages/, per office and field, with every miss.
+pages: $(STAMP)
+	$(BIN)/python -m tests.realpages
 
 # Benchmarks (issue #8): about 3 minutes on 2 cores; BENCH_ARGS=--quick for a short smoke run.
 bench: $(STAMP)

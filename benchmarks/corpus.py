@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from feeder.parser.credits import find_credit
+from feeder.parser.dateline import find_dateline
 from feeder.parser.dates import WEEKDAY_NAMES, find_date
-from feeder.parser.page import CREDIT, DATELINE
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "drop"
 MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -50,11 +51,11 @@ def samples() -> tuple[Sample, ...]:
 
 
 def _cut(title: str, body: str) -> Sample:
-    dateline = DATELINE.match(body)
-    credit = CREDIT.search(body)
+    dateline = find_dateline(body)
+    credit = find_credit(body)
     if dateline is None or credit is None:
         raise ValueError(f"sample article {title!r} lacks a dateline or a credit tail")
-    middle = body[dateline.end():credit.start()].rstrip()
+    middle = body[dateline.end:credit.start].rstrip()
     mention = find_date(middle)
     if mention is None:
         raise ValueError(f"sample article {title!r} has no date")
@@ -63,8 +64,8 @@ def _cut(title: str, body: str) -> Sample:
     pieces = _SENTENCE_END.split(middle)
     sentences = ["".join(pieces[i:i + 2]) for i in range(0, len(pieces), 2)]
     cut = next(i for i, s in enumerate(sentences) if "{date}" in s) + 1
-    return Sample(title=title, dateline=body[:dateline.end()], lead="".join(sentences[:cut]),
-                  rest=tuple(sentences[cut:]), credit=body[credit.start():].strip())
+    return Sample(title=title, dateline=body[:dateline.end], lead="".join(sentences[:cut]),
+                  rest=tuple(sentences[cut:]), credit=body[credit.start:].strip())
 
 
 def date_mention(day: date, style: int) -> str:

@@ -79,9 +79,20 @@ def test_dates_after_the_first_sentences_are_not_the_articles() -> None:
     assert own_date(body) is None
 
 
-def test_a_date_range_is_not_the_articles_date() -> None:
-    assert own_date("Demak – Bimtek digelar 30-31 Maret 2023 di Semarang.") is None
-    assert own_date("Demak – Bimtek digelar 1 s.d. 3 Desember di Semarang.") is None
+def test_a_date_range_is_the_articles_date_only_when_nothing_else_is() -> None:
+    m = own_date("Demak – Bimtek digelar 30-31 Maret 2023 di Semarang, Senin (3/4).")
+    assert m is not None and (m.day, m.month, m.weekday) == (3, 4, 0)
+    m = own_date("Magelang – Rapat berjalan sejak Senin hingga Jumat (27-31/12/2021).")
+    assert m is not None and (m.day, m.month, m.year, m.span) == (27, 12, 2021, True)
+    m = own_date("Gresik – Rapat berlangsung pada Senin – Rabu, 13 – 15 Maret 2023.")
+    assert m is not None and (m.day, m.month, m.year, m.weekday) == (13, 3, 2023, None)
+
+
+def test_a_cited_documents_date_is_not_the_articles() -> None:
+    m = own_date("Demak – Mengacu pada Surat Edaran nomor 366/PL.02-SD/01/KPU/IV/2021 tanggal "
+                 "21 April 2021 perihal pemutakhiran, KPU wajib menggelar rapat. Rapat "
+                 "diselenggarakan pada tanggal 30 September 2021 di aula.")
+    assert m is not None and (m.day, m.month, m.year) == (30, 9, 2021)
 
 
 def test_a_page_whose_weekdays_point_to_2024_arriving_two_years_later() -> None:
@@ -213,3 +224,18 @@ def test_inferred_dates_keep_their_day_and_month_and_never_lie_in_the_future(
         if got.day is not None:
             assert (got.day.day, got.day.month) == (day, month)
             assert got.day <= (received + TOLERANCE).date()
+
+
+def test_a_year_typo_is_corrected_by_the_arrival_or_the_future() -> None:
+    # 5 April fell on a Wednesday in 2023, not 2013; the page came in April 2023.
+    (got,) = resolve(["Rabu, 5 April 2013"], at("2023-04-08"))
+    assert got.day == date(2023, 4, 5) and "disagrees with its weekday" in got.notes[0]
+    # A written year in the future, whose weekday fits this year: not an embargo.
+    (got,) = resolve(["Senin (27/10/2028)"], at("2025-10-30"))
+    assert got.day == date(2025, 10, 27)
+
+
+def test_a_weekday_typo_never_moves_a_written_year() -> None:
+    # 13 July 2025 was a Sunday; 2020's was a Monday, one digit away: the weekday is wrong.
+    (got,) = resolve(["Senin (13/7/2025)"], at("2025-07-16"))
+    assert got.day == date(2025, 7, 13) and "does not match" in got.notes[0]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 WEEKDAYS = {
@@ -37,10 +37,13 @@ WEEKDAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = {
     name: number
     for number, names in enumerate(
-        (("januari", "jan"), ("februari", "feb", "pebruari"), ("maret", "mar"),
-         ("april", "apr"), ("mei",), ("juni", "jun"), ("juli", "jul"),
-         ("agustus", "agu", "agt", "ags", "agus"), ("september", "sep", "sept"),
-         ("oktober", "okt"), ("november", "nov", "nopember"), ("desember", "des")),
+        # Indonesian, and the English some sites' templates print.
+        (("januari", "jan", "january"), ("februari", "feb", "pebruari", "february"),
+         ("maret", "mar", "march"), ("april", "apr"), ("mei", "may"),
+         ("juni", "jun", "june"), ("juli", "jul", "july"),
+         ("agustus", "agu", "agt", "ags", "agus", "august", "aug"),
+         ("september", "sep", "sept"), ("oktober", "okt", "october", "oct"),
+         ("november", "nov", "nopember"), ("desember", "des", "december", "dec")),
         start=1,
     )
     for name in names
@@ -50,10 +53,17 @@ _WEEKDAY = r"(?P<weekday>senin|selasa|rabu|kamis|jum['’‘`]?at|sabtu|minggu|a
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 # No two ``\s*`` stand side by side (``\s*(?:,\s*)?``, not ``\s*,?\s*``): on a long run
 # of spaces that fails to match they backtrack in polynomial time.
+_RANGE_WORD = r"(?:[-–—]|s\.?\s*d\.?|s/d|sampai|hingga)"
+# "Senin pagi (3/1/2022)", "Selasa, tanggal 8 Juli 2024": words between weekday and date.
+_BETWEEN = r"(?:(?:pagi|siang|sore|malam|tanggal|tgl\.?)\s*(?:,\s*)?)?"
 _DATE = re.compile(
-    r"(?:\b" + _WEEKDAY + r"\s*(?:,\s*)?)?(?P<open>\(\s*)?(?<![\d./,-])(?:"
+    r"(?:\b" + _WEEKDAY + r"\s*(?:,\s*)?" + _BETWEEN + r")?(?P<open>\(\s*)?(?<![\d./,-])(?:"
+    # A range: "27-31/12/2021", "13 – 15 Maret 2023", "1 s.d. 3 Desember".
+    r"(?P<rday>\d{1,2})\s*" + _RANGE_WORD + r"\s*(?P<rend>\d{1,2})(?:\s*/\s*(?P<rmonth>\d{1,2})"
+    r"(?:\s*/\s*(?P<ryear>\d{4}|\d{2}(?!\d)))?(?![\d/])|\s+(?P<rnmonth>" + _MONTH
+    + r")\b\.?(?:\s+(?P<rnyear>\d{4})(?!\d))?)"
     # "4/12", "18/7/2025", "5-1-26", "4/12." (a real typo: no closing parenthesis)
-    r"(?P<day>\d{1,2})\s*(?P<sep>[/.-])\s*(?P<month>\d{1,2})"
+    r"|(?P<day>\d{1,2})\s*(?P<sep>[/.-])\s*(?P<month>\d{1,2})"
     r"(?:\s*(?P=sep)\s*(?P<year>\d{4}|\d{2}(?!\d)))?(?![\d/])"
     # "4 Desember 2025", "1 Des", "4 Desember"
     r"|(?P<nday>\d{1,2})\s+(?P<nmonth>" + _MONTH + r")\b\.?(?:\s+(?P<nyear>\d{4})(?!\d))?"
@@ -61,7 +71,16 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 # What makes a mention the end of a range ("30-31 Maret", "1 s.d. 3 Desember").
-_RANGE_BEFORE = re.compile(r"\d{1,2}\s*(?:[-–—]|s\.?\s*d\.?|s/d|sampai|hingga|dan)\s*$",
+_RANGE_BEFORE = re.compile(r"\d{1,2}\s*" + _RANGE_WORD + r"\s*$", re.IGNORECASE)
+# Dates an article cites rather than its own: a document's ("Surat Edaran nomor
+# 366/PL.02/2021 tanggal 21 April 2021"), voting day, and what is still to come ("akan
+# digelar pada …", "Rabu, 14 Februari adalah hari pemungutan suara", "… mendatang").
+_DOCUMENT_BEFORE = re.compile(r"\b(?:nomor|nomer|no)\b\.?\s*\S+(?:\s+\S+){0,3}\s+tanggal\s*$",
+                              re.IGNORECASE)
+_COMING_BEFORE = re.compile(r"(?:hari\s+pemungutan\s+suara|hari\s+h|\bakan\s+(?:\w+\s+){0,3}?"
+                            r"(?:pada|tanggal)|\bjadwal\w*\s+(?:\w+\s+){0,3}?(?:pada|tanggal))"
+                            r"\s*(?:hari\s+)?$", re.IGNORECASE)
+_COMING_AFTER = re.compile(r"[\s,]*(?:(?:adalah|merupakan)\s+hari\b|mendatang\b|nanti\b)",
                            re.IGNORECASE)
 # A sentence ends at ., ! or ? before a space and a capital or a quote, unless the word
 # before it is an abbreviation or an initial ("Dr.", "S.H.", "No.", "A.").
@@ -82,15 +101,21 @@ class Mention:
     weekday: int | None
     unclosed: bool = False
     bracketed: bool = False
+    span: bool = False  # a range of days ("27-31/12"): the day is its first
+    cited: bool = False  # a date the text cites: a letter's, an election day, one to come
 
 
 def find_dates(text: str) -> list[Mention]:
-    """Every date written in *text*, in order (ranges' ends and bare numbers left out)."""
+    """Every date written in *text*, in order (bare numbers left out)."""
     found = []
     for match in _DATE.finditer(text):
         mention = _mention(match)
-        before = text[max(0, match.start() - 16):match.start()]
-        if mention is not None and not _RANGE_BEFORE.search(before):
+        before = text[max(0, match.start() - 80):match.start()]
+        if mention is not None and not _RANGE_BEFORE.search(before[-16:]):
+            after = text[match.end():match.end() + 30]
+            if (_DOCUMENT_BEFORE.search(before) or _COMING_BEFORE.search(before[-50:])
+                    or _COMING_AFTER.match(after)):
+                mention = replace(mention, cited=True)
             found.append(mention)
     return found
 
@@ -105,13 +130,15 @@ def own_date(text: str) -> Mention | None:
     """The date of the article whose body starts with *text*.
 
     It is written in the dateline or the sentence or two after it: the first there written
-    with a weekday (``Kamis (4/12)``), else the first other date. Dates further on (an
-    election day, an event announced) are not the article's.
+    with a weekday (``Kamis (4/12)``), else the first other single date, else the first day
+    of a range (``27-31/12/2021``). Dates further on (an election day, an event announced)
+    are not the article's, nor the date of a letter or decree it cites.
     """
     window = _sentences(text[:OWN_DATE_REACH], OWN_DATE_SENTENCES)
-    mentions = find_dates(window)
-    return next((m for m in mentions if m.weekday is not None), None) or (
-        mentions[0] if mentions else None)
+    mentions = [m for m in find_dates(window) if not m.cited]
+    days = [m for m in mentions if not m.span]
+    return (next((m for m in days if m.weekday is not None), None)
+            or next(iter(days), None) or next(iter(mentions), None))
 
 
 def _sentences(text: str, count: int) -> str:
@@ -125,16 +152,24 @@ def _sentences(text: str, count: int) -> str:
 
 
 def _mention(match: re.Match[str]) -> Mention | None:
-    numeric = match["day"] is not None
-    day = int(match["day"] if numeric else match["nday"])
-    month = int(match["month"]) if numeric else MONTHS[match["nmonth"].lower()]
-    written = match["year"] if numeric else match["nyear"]
+    span = match["rday"] is not None
+    if span:
+        day, numeric = int(match["rday"]), match["rmonth"] is not None
+        month = int(match["rmonth"]) if numeric else MONTHS[match["rnmonth"].lower()]
+        written = match["ryear"] if numeric else match["rnyear"]
+        weekday = None  # "Senin – Rabu, 13 – 15 Maret": the weekday is the range's end
+    else:
+        numeric = match["day"] is not None
+        day = int(match["day"] if numeric else match["nday"])
+        month = int(match["month"]) if numeric else MONTHS[match["nmonth"].lower()]
+        written = match["year"] if numeric else match["nyear"]
+        weekday = match["weekday"]
     year = None if written is None else int(written) + (2000 if len(written) == 2 else 0)
-    weekday = match["weekday"]
     bracketed = match["open"] is not None
     # A bare "1/12" is as likely a number ("Nomor 1/12") as a date: it needs a weekday, a
     # bracket or a year; "08.30" is a time unless bracketed or with a weekday.
-    if numeric and weekday is None and not bracketed and (year is None or match["sep"] == "."):
+    if (numeric and not span and weekday is None and not bracketed
+            and (year is None or match["sep"] == ".")):
         return None
     if not (1 <= day <= 31 and 1 <= month <= 12):
         return None
@@ -147,6 +182,7 @@ def _mention(match: re.Match[str]) -> Mention | None:
         weekday=None if weekday is None else WEEKDAYS[re.sub(r"\W", "", weekday.lower())],
         unclosed=bracketed and match["close"] is None,
         bracketed=bracketed,
+        span=span,
     )
 
 
@@ -178,7 +214,7 @@ def resolve_years(mentions: Sequence[Mention | None], received: datetime,
     best = max(sorted(candidates, reverse=True),
                key=lambda y: _score([m for _, m in dated], _derive(dated, y, latest)))
     for (index, mention), year in zip(dated, _derive(dated, best, latest), strict=True):
-        results[index] = _resolve(mention, year)
+        results[index] = _resolve(mention, year, latest)
     return results
 
 
@@ -227,16 +263,16 @@ def _weekday_matches(m: Mention, year: int) -> bool:
     return m.weekday is not None and day is not None and day.weekday() == m.weekday
 
 
-def _resolve(m: Mention, decided: int) -> Resolved:
+def _resolve(m: Mention, decided: int, latest: date) -> Resolved:
     notes = []
     if m.unclosed:
         notes.append(f"date {m.text!r} lacks its closing parenthesis")
     year = decided if m.year is None else m.year
-    if m.year is not None and m.year != decided and abs(m.year - decided) == 1 and (
-            not _weekday_matches(m, m.year) and _weekday_matches(m, decided)):
-        notes.append(f"the year in {m.text!r} disagrees with its weekday and with the rest "
-                     f"of the page; using {decided}")
-        year = decided
+    typo = None if m.year is None else _year_typo(m, m.year, decided, latest)
+    if typo is not None:
+        notes.append(f"the year in {m.text!r} disagrees with its weekday, which fits {typo}; "
+                     f"using {typo}")
+        year = typo
     chosen = _valid(m, year)
     if chosen is None:
         return Resolved(None, (*notes, f"date {m.text!r} does not exist"))
@@ -244,6 +280,36 @@ def _resolve(m: Mention, decided: int) -> Resolved:
         notes.append(f"weekday in {m.text!r} does not match {chosen.isoformat()}, a "
                      f"{WEEKDAY_NAMES[chosen.weekday()]}; kept the date")
     return Resolved(chosen, tuple(notes), explicit=m.year is not None)
+
+
+def _year_typo(m: Mention, written: int, decided: int, latest: date) -> int | None:
+    """The year a written one was mistyped for, if the evidence says it was.
+
+    The written weekday must disagree with the written year and agree with a year one
+    keystroke away (a digit changed, or one year off); and either the rest of the page
+    decided that year, or the written date lies in the future, or that year's date came
+    within the year before the arrival while the written one did not (pages arrive days or
+    months after they are written).
+    """
+    if m.weekday is None or _weekday_matches(m, written):
+        return None
+    year_ago = latest - timedelta(days=366)
+    as_written = _valid(m, written)
+    years: list[int] = list(dict.fromkeys([decided, *range(latest.year, latest.year - 12, -1)]))
+    for year in years:
+        day = _valid(m, year)
+        if (day is None or day > latest or not _weekday_matches(m, year)
+                or not _one_keystroke(written, year)):
+            continue
+        if (year == decided or as_written is None or as_written > latest
+                or (day >= year_ago and as_written < year_ago)):
+            return year
+    return None
+
+
+def _one_keystroke(a: int, b: int) -> bool:
+    different = sum(x != y for x, y in zip(str(a), str(b), strict=False))
+    return a != b and (abs(a - b) == 1 or (len(str(a)) == len(str(b)) and different == 1))
 
 
 def _valid(m: Mention, year: int) -> date | None:

@@ -1,131 +1,171 @@
-"""Plain-text files: news pages of several articles, or one article (first line = title).
+"""Plain-text files: the articles a person sees on a copied news page, or one article.
 
-A page is blocks separated by blank lines: an optional heading, then for each article a
-one-line title block and a body block opening with a dateline
-(``Semarang, kota-semarang.kpu.go.id – ``) and closing with a credit tail
-(``(ana/ed. Foto: awh/KPU Kota Semarang)``).
+A file is split into articles by ``segment`` (titles, bodies, chrome); each article's
+date is its own (the dateline's sentence, or a date line under its title), with the year
+decided once for the whole file (``dates.resolve_years``); its writer comes from the credit
+that ends it or a byline; its place and site from its dateline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from feeder.article import Article
 from feeder.errors import ParseError
 from feeder.parser.common import Context, Parsed, Problem, make_slug
-from feeder.parser.dates import oldest_first, own_date, resolve_years
+from feeder.parser.credits import TRAILING_TAGS, Credit, find_credit
+from feeder.parser.dateline import Dateline, find_dateline
+from feeder.parser.dates import Mention, find_dates, oldest_first, own_date, resolve_years
+from feeder.parser.lines import Kind, Line, ends_sentence
+from feeder.parser.segment import Draft, segment, split_lines
 from feeder.text import normalise_title, paragraphs_html, summarise
 
-DATELINE = re.compile(
-    r"^(?P<place>[^\s,][^,\n]{0,60}?)\s*,\s*(?P<site>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*[–—-]{1,2}\s",
-    re.IGNORECASE,
-)
-# Every optional part carries its own trailing whitespace, so no two ``\s*`` stand side by
-# side: adjacent ones split a run of spaces in polynomially many ways when the match fails.
-CREDIT = re.compile(
-    r"\(\s*(?P<author>[a-z]{1,8})\s*/\s*(?:ed(?:it)?\b\.?\s*)?(?:[.,;]\s*)?"
-    r"(?:foto\s*(?::\s*)?(?P<photo>[^()]*?)\s*)?(?:(?P<close>\))\s*)?$",
-    re.IGNORECASE,
-)
 # The source pages mark a paragraph break as a no-break space beside an ordinary space.
 _BREAK_PAIRS = (" \u00a0", "\u00a0 ")
 _SPACES = re.compile(r"\s+")
-BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*")
-_BLOCK_SPLIT = re.compile(f"({BLOCK_BREAK.pattern})")
+_LOST_EMOJI = re.compile(r"(?<!\S)\?{2,}(?!\S)")
+_TIME = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
+UNTITLED_WORDS = 10
 
 
 @dataclass
-class _Block:
+class _Reading:
+    """One article as read from its lines, before the page's dates are decided."""
+
+    draft: Draft
     line: int
-    text: str
-
-
-@dataclass
-class _Draft:
-    title: _Block
-    body: list[_Block]
-    dateline: re.Match[str]
+    title: str
+    paragraphs: list[str]
+    dateline: Dateline | None
+    credit: Credit | None
+    byline: str | None
+    mention: Mention | None
+    own: bool  # the mention is the article's own date (not a neighbour's)
+    at: time | None  # the time a date line gave
+    untitled: bool = False  # the title is the text's first words
 
 
 def parse_text(text: str, ctx: Context) -> Parsed:
-    """Parse a plain-text file: a multi-article page if it has datelines, else one article."""
-    blocks = _blocks(text)
-    if not blocks:
-        raise ParseError(ctx.path, None, "empty file: no text to publish")
-    drafts, parsed = _group(blocks, ctx)
-    if drafts:
-        _build_page(drafts, ctx, parsed)
-    else:
-        _build_single(blocks, ctx, parsed)
+    """Parse a plain-text file: every article on a copied page, or one article."""
+    parsed = Parsed()
+    lines = split_lines(text)
+    if not any(line.kind is Kind.TEXT for line in lines):
+        raise ParseError(ctx.path, None, "no article found: the file holds only page "
+                         "furniture (counters, links, headings), no text")
+    readings = [_read(draft, ctx, parsed.problems)
+                for draft in segment(lines, ctx.path, parsed.problems)]
+    readings = [r for r in readings if r.paragraphs or r.title]
+    if not readings:
+        raise ParseError(ctx.path, None, "no article found")
+    _build(readings, ctx, parsed)
     return parsed
 
 
-def _blocks(text: str) -> list[_Block]:
-    # split() with the separator captured: pieces and separators alternate, found in C.
-    pieces = _BLOCK_SPLIT.split(text)
-    blocks, line = [], 1
-    for index in range(0, len(pieces), 2):
-        piece = pieces[index]
-        stripped = piece.strip()
-        if stripped:
-            lead = piece.count("\n", 0, len(piece) - len(piece.lstrip()))
-            blocks.append(_Block(line + lead, stripped.replace("\n", " ")))
-        line += piece.count("\n")
-        if index + 1 < len(pieces):
-            line += pieces[index + 1].count("\n")
-    return blocks
+def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
+    paragraphs = _paragraphs(draft.body)
+    line = draft.title.number if draft.title else draft.body[0].number
+    title = draft.title.text if draft.title else _first_words(paragraphs[0])
+    if not paragraphs:
+        problems.append(Problem(path=ctx.path, line=line, message=(
+            "only a title, no body; the title is used as the body")))
+        paragraphs = [title]
+    # The date line nearest the text under the title, else the first after the text.
+    start = draft.body[0].number if draft.body else line
+    dated = [m for m in draft.meta if m.date is not None and m.number < start][-1:] or [
+        m for m in draft.meta if m.date is not None][:1]
+    byline = next((m.byline for m in draft.meta if m.byline), None)
+    own = own_date(" ".join(paragraphs)[:1000])
+    written = dated[0].date if dated else None
+    # Without a date in its first sentences or under its title, an article may still
+    # carry one where its credit goes ("… (24/03/2024)"), or a full one in its title.
+    # A date line is when the site published the article: it wins over the date of what
+    # the article reports, which gets the line's year if it has none.
+    mention = written or own or _closing_date(paragraphs[-1]) or _title_date(title)
+    return _Reading(
+        draft=draft, line=line, title=" ".join(title.split()), paragraphs=paragraphs,
+        dateline=find_dateline(paragraphs[0]), credit=find_credit(paragraphs[-1]),
+        byline=byline, mention=mention, own=mention is not None,
+        at=_time_of(dated[0].text) if dated and mention is written else None,
+        untitled=draft.title is None,
+    )
 
 
-def _group(blocks: list[_Block], ctx: Context) -> tuple[list[_Draft], Parsed]:
-    parsed, drafts, strays = Parsed(), [], []
-    # A dateline has a comma: most titles do not, and are refused without the regex.
-    datelines = [DATELINE.match(b.text) if "," in b.text else None for b in blocks]
-    datelines.append(None)
-    i = 0
-    while i < len(blocks):
-        block, match = blocks[i], datelines[i + 1]
-        if match and not datelines[i]:
-            drafts.append(_Draft(block, [blocks[i + 1]], match))
-            i += 2
+def _paragraphs(body: list[Line]) -> list[str]:
+    """The text of *body*'s lines as paragraphs: a line is one unless it was wrapped (it
+    does not end a sentence and the next, in the same block, goes on in lower case)."""
+    joined: list[str] = []
+    for line in body:
+        text = _LOST_EMOJI.sub("", line.text).strip()
+        if not text:
             continue
-        if drafts:
-            # A blank line inside a body: keep the text as a further paragraph.
-            drafts[-1].body.append(block)
-        elif i > 0 or datelines[i]:
-            strays.append(block)  # the first block is the page heading, expected
-        i += 1
-    if drafts:
-        parsed.problems.extend(Problem(path=ctx.path, line=b.line, message=(
-            "text before the first article (not a title followed by a dateline); ignored"))
-            for b in strays)
-    return drafts, parsed
+        if (joined and not line.gap_before and not ends_sentence(joined[-1])
+                and text[0].islower()):
+            joined[-1] += " " + text
+        else:
+            joined.append(text)
+    return [p for text in joined for p in split_paragraphs(text) if p]
 
 
-def _build_page(drafts: list[_Draft], ctx: Context, parsed: Parsed) -> None:
-    mentions = [own_date(d.body[0].text) for d in drafts]
-    resolved = resolve_years(mentions, ctx.received, ctx.tolerance)
-    newest_first = not oldest_first([m for m in mentions if m])
-    days = _fill_gaps([r.day for r in resolved])
+def _first_words(paragraph: str) -> str:
+    words = paragraph.split()
+    return " ".join(words[:UNTITLED_WORDS]) + ("…" if len(words) > UNTITLED_WORDS else "")
+
+
+def _closing_date(paragraph: str) -> Mention | None:
+    tail = TRAILING_TAGS.sub("", paragraph[-60:]).rstrip()
+    found = [m for m in find_dates(tail) if m.bracketed and not m.unclosed]
+    if found and tail.endswith(found[-1].text):
+        return found[-1]
+    return None
+
+
+def _title_date(title: str) -> Mention | None:
+    return next((m for m in find_dates(title) if m.year is not None), None)
+
+
+def _time_of(text: str) -> time | None:
+    match = _TIME.search(text)
+    if match and int(match[1]) < 24 and int(match[2]) < 60:
+        return time(int(match[1]), int(match[2]))
+    return None
+
+
+def _build(readings: list[_Reading], ctx: Context, parsed: Parsed) -> None:
+    resolved = resolve_years([r.mention for r in readings], ctx.received, ctx.tolerance)
+    newest_first = not oldest_first([r.mention for r in readings if r.mention])
+    days = _fill_gaps([found.day for found in resolved])
+    sites = Counter(r.dateline.site for r in readings if r.dateline and r.dateline.site)
+    page_site = sites.most_common(1)[0][0] if sites else None
+    single = len(readings) == 1
     previous = date.max
-    for index, (draft, found, day) in enumerate(zip(drafts, resolved, days, strict=True)):
-        line = draft.body[0].line
-        parsed.problems.extend(Problem(path=ctx.path, line=line, message=n) for n in found.notes)
-        if found.day is None:
-            parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+    for index, (reading, found, day) in enumerate(zip(readings, resolved, days, strict=True)):
+        where = reading.draft.body[0].number if reading.draft.body else reading.line
+        parsed.problems.extend(Problem(path=ctx.path, line=where, message=n)
+                               for n in found.notes)
+        if found.day is None and (not single or reading.dateline is not None):
+            parsed.problems.append(Problem(path=ctx.path, line=where, message=(
                 "no usable date (weekday and day/month) in the dateline's sentence; using "
                 + (f"{day.isoformat()}, the date of the article next to it" if day
                    else "the file's arrival date"))))
-        day = day or ctx.received.date()
-        if newest_first and index and day > previous:
-            parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+        if newest_first and day and index and day > previous:
+            parsed.problems.append(Problem(path=ctx.path, line=where, message=(
                 f"{day.isoformat()} is newer than the article above it, but pages list the "
                 "newest first: is the date a typo?")))
-        previous = day
-        # Articles of one day keep page order (newest first) as minutes after midnight.
-        published = _at(day, ctx, minutes=len(drafts) - index)
-        parsed.articles.append(_article(draft, published, found.explicit, ctx, parsed))
+        previous = day or previous
+        if day is None:
+            published = ctx.received  # with no date anywhere, as new as its arrival
+        elif reading.at and found.day is not None:
+            published = datetime.combine(day, reading.at, tzinfo=ctx.received.tzinfo)
+        else:
+            # Articles of one day keep page order (newest first) as minutes after midnight.
+            published = _at(day, ctx, minutes=len(readings) - index)
+        own = found.day is not None
+        parsed.articles.append(_article(reading, published, own, found.explicit and own,
+                                        page_site, ctx, parsed, warn_credit=not single))
 
 
 def _fill_gaps(days: list[date | None]) -> list[date | None]:
@@ -141,48 +181,53 @@ def _fill_gaps(days: list[date | None]) -> list[date | None]:
     return filled
 
 
-def _article(draft: _Draft, published: datetime, scheduled: bool, ctx: Context,
-             parsed: Parsed) -> Article:
-    site = draft.dateline["site"].lower()
-    title = draft.title.text
-    paragraphs = [p for b in draft.body for p in split_paragraphs(b.text) if p]
-    author, photo = _credit(paragraphs[-1], ctx, draft.body[-1].line, parsed)
+def _article(reading: _Reading, published: datetime, own: bool, scheduled: bool,
+             page_site: str | None, ctx: Context, parsed: Parsed, *,
+             warn_credit: bool) -> Article:
+    dateline = reading.dateline
+    site = (dateline.site if dateline else None) or page_site
+    source = site or ctx.source
+    title = reading.title
     day = published.date().isoformat()
-    key = f"{site}/{day}/{normalise_title(title)}"
-    first = paragraphs[0][draft.dateline.end():]
+    # An article's identity: its source, its own date and its title; without a date of
+    # its own, the source and title (a neighbour's date may change with the snapshot).
+    # Made-up titles are alike ("Judul yang …"): an untitled article is its text.
+    named = normalise_title(title) if not reading.untitled else "untitled " + hashlib.sha1(
+        normalise_title(" ".join(reading.paragraphs)).encode()).hexdigest()[:16]
+    key = f"{source}/{day}/{named}" if own else f"{source}/{named}"
+    first = reading.paragraphs[0][dateline.end:] if dateline else reading.paragraphs[0]
     return Article(
         key=key,
-        source=site,
+        source=source,
         title=title,
         published=published,
         updated=published,
-        content_html=paragraphs_html(paragraphs),
-        summary=summarise(first or paragraphs[0]),
+        content_html=paragraphs_html(reading.paragraphs),
+        summary=summarise(first or reading.paragraphs[0]),
         slug=make_slug(key, day, title),
-        author=author,
-        photo_credit=photo,
-        place=draft.dateline["place"].strip(),
-        line=draft.title.line,
+        author=_author(reading, ctx, parsed, warn_credit),
+        photo_credit=reading.credit.photo if reading.credit else None,
+        place=dateline.place if dateline else None,
+        line=reading.line,
         scheduled=scheduled,
     )
 
 
-def _credit(last: str, ctx: Context, line: int, parsed: Parsed) -> tuple[str | None, str | None]:
-    # CREDIT matches no "(" after its first character and runs to the end, so it can only
-    # start at the last "(": matching there spares a search trying every earlier one.
-    tail = last[-200:]
-    start = tail.rfind("(")
-    match = CREDIT.match(tail, start) if start >= 0 else None
-    if not match:
-        parsed.problems.append(Problem(path=ctx.path, line=line, message=(
-            "no credit tail like '(ana/ed. Foto: awh/KPU Kota Semarang)' at the end; "
-            "author and photo credit unknown")))
-        return None, None
-    if match["close"] is None:
+def _author(reading: _Reading, ctx: Context, parsed: Parsed, warn: bool) -> str | None:
+    credit = reading.credit
+    line = reading.draft.body[-1].number if reading.draft.body else reading.line
+    if credit is not None and not credit.closed:
         parsed.problems.append(Problem(path=ctx.path, line=line, message=(
             "credit tail lacks its closing parenthesis")))
-    photo = (match["photo"] or "").strip() or None
-    return match["author"].lower(), photo
+    writer = credit.author if credit else None
+    if writer and reading.byline and credit is not None and credit.team:
+        writer = reading.byline  # a person's byline says more than the office's credit
+    writer = writer or reading.byline
+    if writer is None and warn and credit is None:
+        parsed.problems.append(Problem(path=ctx.path, line=line, message=(
+            "no credit tail like '(ana/ed. Foto: awh/KPU Kota Semarang)' or byline; "
+            "author unknown")))
+    return writer
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -205,36 +250,6 @@ def split_paragraphs(text: str) -> list[str]:
         pos = high
     pieces.append(text[start:])
     return pieces
-
-
-def _build_single(blocks: list[_Block], ctx: Context, parsed: Parsed) -> None:
-    title, body = blocks[0], blocks[1:]
-    if len(title.text) > 300:
-        raise ParseError(ctx.path, title.line, "first line is too long to be a title "
-                         f"({len(title.text)} characters)")
-    paragraphs = [b.text for b in body] or [title.text]
-    if not body:
-        parsed.problems.append(Problem(path=ctx.path, line=title.line, message=(
-            "only a title, no body; the title is used as the body")))
-    source = ctx.source
-    key = f"{source}/{normalise_title(title.text)}"
-    (found,) = resolve_years([own_date(paragraphs[0])], ctx.received, ctx.tolerance)
-    parsed.problems.extend(Problem(path=ctx.path, line=body[0].line if body else title.line,
-                                   message=n) for n in found.notes)
-    # Without a date of its own, the article is as new as its arrival.
-    published = _at(found.day, ctx, minutes=1) if found.day else ctx.received
-    parsed.articles.append(Article(
-        key=key,
-        source=source,
-        title=title.text,
-        published=published,
-        updated=published,
-        content_html=paragraphs_html(paragraphs),
-        summary=summarise(paragraphs[0]),
-        slug=make_slug(key, published.date().isoformat(), title.text),
-        line=title.line,
-        scheduled=found.explicit,
-    ))
 
 
 def _at(day: date, ctx: Context, minutes: int) -> datetime:
