@@ -39,7 +39,8 @@ class Credit:
 def find_credit(text: str) -> Credit | None:
     """The credit that ends *text* (trailing hashtags aside), if it ends with one."""
     tail_start = max(0, len(text) - CREDIT_REACH)
-    tail = TRAILING_TAGS.sub("", text[tail_start:]).rstrip()
+    tail = text[tail_start:]
+    tail = (TRAILING_TAGS.sub("", tail) if "#" in tail else tail).rstrip()
     close = tail[-1:] if tail[-1:] in ")]" else ""
     opening = {")": "(", "]": "["}.get(close, "(")
     start = tail.rfind(opening)

@@ -56,7 +56,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _RANGE_WORD = r"(?:[-–—]|s\.?\s*d\.?|s/d|sampai|hingga)"
 # "Senin pagi (3/1/2022)", "Selasa, tanggal 8 Juli 2024": words between weekday and date.
 _BETWEEN = r"(?:(?:pagi|siang|sore|malam|tanggal|tgl\.?)\s*(?:,\s*)?)?"
-_DATE = re.compile(
+_DATE_PATTERN = (
     r"(?:\b" + _WEEKDAY + r"\s*(?:,\s*)?" + _BETWEEN + r")?(?P<open>\(\s*)?(?<![\d./,-])(?:"
     # A range: "27-31/12/2021", "13 – 15 Maret 2023", "1 s.d. 3 Desember".
     r"(?P<rday>\d{1,2})\s*" + _RANGE_WORD + r"\s*(?P<rend>\d{1,2})(?:\s*/\s*(?P<rmonth>\d{1,2})"
@@ -67,9 +67,14 @@ _DATE = re.compile(
     r"(?:\s*(?P=sep)\s*(?P<year>\d{4}|\d{2}(?!\d)))?(?![\d/])"
     # "4 Desember 2025", "1 Des", "4 Desember"
     r"|(?P<nday>\d{1,2})\s+(?P<nmonth>" + _MONTH + r")\b\.?(?:\s+(?P<nyear>\d{4})(?!\d))?"
-    r")(?:\s*(?P<close>\)))?",
-    re.IGNORECASE,
+    r")(?:\s*(?P<close>\)))?"
 )
+# Searched in lower-cased text, with a look-ahead for where a date can start (a digit, a
+# bracket, a weekday's first letter): the search skips every other place in C, several
+# times faster than a case-insensitive search. "İ" alone lower-cases to two characters.
+_DATE = re.compile(r"(?=[\d(srkjma])" + _DATE_PATTERN)
+_DATE_ANY_CASE = re.compile(_DATE_PATTERN, re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 # What makes a mention the end of a range ("30-31 Maret", "1 s.d. 3 Desember").
 _RANGE_BEFORE = re.compile(r"\d{1,2}\s*" + _RANGE_WORD + r"\s*$", re.IGNORECASE)
 # Dates an article cites rather than its own: a document's ("Surat Edaran nomor
@@ -107,9 +112,13 @@ class Mention:
 
 def find_dates(text: str) -> list[Mention]:
     """Every date written in *text*, in order (bare numbers left out)."""
-    found = []
-    for match in _DATE.finditer(text):
-        mention = _mention(match)
+    found: list[Mention] = []
+    if not _DIGIT.search(text):
+        return found
+    matches = (_DATE_ANY_CASE.finditer(text) if "\u0130" in text
+               else _DATE.finditer(text.lower()))
+    for match in matches:
+        mention = _mention(match, text)
         before = text[max(0, match.start() - 80):match.start()]
         if mention is not None and not _RANGE_BEFORE.search(before[-16:]):
             after = text[match.end():match.end() + 30]
@@ -151,7 +160,8 @@ def _sentences(text: str, count: int) -> str:
     return text[:end]
 
 
-def _mention(match: re.Match[str]) -> Mention | None:
+def _mention(match: re.Match[str], text: str) -> Mention | None:
+    """The mention *match* found in *text* (or in *text* lower-cased)."""
     span = match["rday"] is not None
     if span:
         day, numeric = int(match["rday"]), match["rmonth"] is not None
@@ -174,7 +184,7 @@ def _mention(match: re.Match[str]) -> Mention | None:
     if not (1 <= day <= 31 and 1 <= month <= 12):
         return None
     return Mention(
-        text=match.group().strip(),
+        text=text[match.start():match.end()].strip(),
         offset=match.start(),
         day=day,
         month=month,

@@ -28,6 +28,8 @@ from feeder.text import normalise_title, paragraphs_html, summarise
 _BREAK_PAIRS = (" \u00a0", "\u00a0 ")
 _SPACES = re.compile(r"\s+")
 _LOST_EMOJI = re.compile(r"(?<!\S)\?{2,}(?!\S)")
+_GLUED_BYLINE = re.compile(r"[^|\n]{0,40}\d[^|\n]{0,20}\|\s*(?:by|oleh)\s+(?P<name>[\w.]{2,30})\b",
+                           re.IGNORECASE)
 _TIME = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
 UNTITLED_WORDS = 10
 
@@ -77,8 +79,14 @@ def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
     start = draft.body[0].number if draft.body else line
     dated = [m for m in draft.meta if m.date is not None and m.number < start][-1:] or [
         m for m in draft.meta if m.date is not None][:1]
-    byline = next((m.byline for m in draft.meta if m.byline), None)
-    own = own_date(" ".join(paragraphs)[:1000])
+    opening = " ".join(paragraphs)[:1000]
+    glued = _GLUED_BYLINE.match(opening)  # a date line the copy ran into the text
+    byline = next((m.byline for m in draft.meta if m.byline), None) or (
+        glued["name"] if glued else None)
+    # Some bodies repeat the title as their first sentence: the date comes after it.
+    if opening[:len(title)].casefold() == title.casefold():
+        opening = opening[len(title):]
+    own = own_date(opening)
     written = dated[0].date if dated else None
     # Without a date in its first sentences or under its title, an article may still
     # carry one where its credit goes ("… (24/03/2024)"), or a full one in its title.
@@ -99,7 +107,7 @@ def _paragraphs(body: list[Line]) -> list[str]:
     does not end a sentence and the next, in the same block, goes on in lower case)."""
     joined: list[str] = []
     for line in body:
-        text = _LOST_EMOJI.sub("", line.text).strip()
+        text = _LOST_EMOJI.sub("", line.text).strip() if "??" in line.text else line.text
         if not text:
             continue
         if (joined and not line.gap_before and not ends_sentence(joined[-1])

@@ -202,5 +202,5 @@ class _Segmenter:
         for line in self.pending:
             self.warn(line.number, "a title with no text after it (was the page copied "
                       "only in part?); ignored")
-        if self.held and self.drafts:
-            self.drafts[-1].meta.extend(self.held)
+        if self.held and self.drafts and not self.pending:
+            self.drafts[-1].meta.extend(self.held)  # a byline or date at the very end
