@@ -73,10 +73,21 @@ def test_the_dateline_sentence_date_wins_over_other_dates_in_it() -> None:
     assert m is not None and (m.day, m.month, m.weekday) == (4, 12, 3)
 
 
-def test_dates_after_the_first_sentences_are_not_the_articles() -> None:
+def test_dates_far_into_the_text_or_announced_are_not_the_articles() -> None:
     body = ("Kendal – KPU menggelar rapat. Rapat membahas anggaran. Hadir pula Bawaslu. "
-            "Rapat berikutnya pada Senin (15/12).")
+            "Rapat dibuka ketua. Peserta bertanya. Jawaban diberikan. Rapat berikutnya pada "
+            "Senin (15/12).")
     assert own_date(body) is None
+    body = "Kendal – KPU menggelar rapat. Pleno akan digelar pada Senin (15/12) di aula."
+    assert own_date(body) is None
+
+
+def test_a_date_in_the_sentences_after_the_opening_ones_when_those_have_none() -> None:
+    body = ("Kupang – KPU mengikuti peluncuran hari dan tanggal pemungutan suara Pemilu 2024, "
+            "yaitu Rabu, 14 Februari 2024. Kegiatan diikuti seluruh jajaran. Acara disiarkan "
+            "daring. Peluncuran digelar KPU RI di Jakarta (14/02).")
+    m = own_date(body)
+    assert m is not None and (m.day, m.month, m.year, m.bracketed) == (14, 2, None, True)
 
 
 def test_a_date_range_is_the_articles_date_only_when_nothing_else_is() -> None:

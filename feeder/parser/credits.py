@@ -21,7 +21,7 @@ CREDIT_REACH = 160
 _EDITOR = re.compile(r"(?:ed|red|redaksi|editor|rd)\b", re.IGNORECASE)
 _PHOTO = re.compile(r"(?:foto|ft|photo|dok)\b\s*[:.]?\s*", re.IGNORECASE)
 _PHOTO_END = re.compile(r"\s*/\s*(?:ed|red)\b.*", re.IGNORECASE)
-_PARTS = re.compile(r"\s*(?:/|_(?=ed\b)|-(?=red\b)|_)\s*", re.IGNORECASE)
+_PARTS = re.compile(r"\s*(?:/|\||_(?=ed\b)|-(?=red\b)|_)\s*", re.IGNORECASE)
 _TEAM = re.compile(r"humas|\btim\b|\bmc\b|kpu|bakohumas|[a-z][A-Z]|\s", re.IGNORECASE)
 _PERSON = re.compile(r"[^\W\d_][^\W\d_.'’-]{0,14}")
 _TEAMISH = re.compile(r"(?i:humas|\btim\b|\bmc\b|bakohumas)|[a-z][A-Z]|\s")
@@ -88,7 +88,8 @@ def _read(inner: str) -> tuple[str | None, str | None, bool]:
                 continue
             if _TEAMISH.search(part) or _HANDLE.fullmatch(part):
                 team = team or part
-            elif _INITIALS.fullmatch(part) or (_PERSON.fullmatch(part) and not team):
+            elif (_INITIALS.fullmatch(bare := _ET_AL.sub("", part))
+                  or (_PERSON.fullmatch(bare) and not team)):
                 person = part
                 break
             elif _PERSON.fullmatch(part) and not index and number + 1 < len(groups):
@@ -104,6 +105,7 @@ def _read(inner: str) -> tuple[str | None, str | None, bool]:
 
 
 _INITIALS = re.compile(r"[a-z]{1,5}|[A-Z]{1,5}")
+_ET_AL = re.compile(r"\.?\s*dkk\.?$", re.IGNORECASE)  # "RM.dkk": RM and colleagues
 # A site account rather than a person: "kpukabpati", "hmslkpusltg", "kpuklt".
 _HANDLE = re.compile(r"[a-z]{6,}|(?i:kpu)[a-z]*")
 _DESK = re.compile(r"red(?:aksi)?", re.IGNORECASE)

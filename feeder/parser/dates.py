@@ -82,9 +82,10 @@ _RANGE_BEFORE = re.compile(r"\d{1,2}\s*" + _RANGE_WORD + r"\s*$", re.IGNORECASE)
 # digelar pada …", "Rabu, 14 Februari adalah hari pemungutan suara", "… mendatang").
 _DOCUMENT_BEFORE = re.compile(r"\b(?:nomor|nomer|no)\b\.?\s*\S+(?:\s+\S+){0,3}\s+tanggal\s*$",
                               re.IGNORECASE)
-_COMING_BEFORE = re.compile(r"(?:hari\s+pemungutan\s+suara|hari\s+h|\bakan\s+(?:\w+\s+){0,3}?"
-                            r"(?:pada|tanggal)|\bjadwal\w*\s+(?:\w+\s+){0,3}?(?:pada|tanggal))"
-                            r"\s*(?:hari\s+)?$", re.IGNORECASE)
+_COMING_BEFORE = re.compile(
+    r"(?:(?:hari|tanggal|jadwal)\s+(?:dan\s+tanggal\s+)?pemungutan\s+suara(?:[\s,]+\w+){0,5}?"
+    r"(?:[\s,]+(?:yaitu|yakni|pada|adalah))?[\s,]*|hari\s+h|\bakan\s+(?:\w+\s+){0,3}?(?:pada|tanggal)"
+    r"|\bjadwal\w*\s+(?:\w+\s+){0,3}?(?:pada|tanggal))\s*(?:hari\s+)?$", re.IGNORECASE)
 _COMING_AFTER = re.compile(r"[\s,]*(?:(?:adalah|merupakan)\s+hari\b|mendatang\b|nanti\b)",
                            re.IGNORECASE)
 # A sentence ends at ., ! or ? before a space and a capital or a quote, unless the word
@@ -122,7 +123,7 @@ def find_dates(text: str) -> list[Mention]:
         before = text[max(0, match.start() - 80):match.start()]
         if mention is not None and not _RANGE_BEFORE.search(before[-16:]):
             after = text[match.end():match.end() + 30]
-            if (_DOCUMENT_BEFORE.search(before) or _COMING_BEFORE.search(before[-50:])
+            if (_DOCUMENT_BEFORE.search(before) or _COMING_BEFORE.search(before)
                     or _COMING_AFTER.match(after)):
                 mention = replace(mention, cited=True)
             found.append(mention)
@@ -140,14 +141,26 @@ def own_date(text: str) -> Mention | None:
 
     It is written in the dateline or the sentence or two after it: the first there written
     with a weekday (``Kamis (4/12)``), else the first other single date, else the first day
-    of a range (``27-31/12/2021``). Dates further on (an election day, an event announced)
-    are not the article's, nor the date of a letter or decree it cites.
+    of a range (``27-31/12/2021``); failing those, the first date with a weekday or in
+    brackets in the three sentences after. Dates further on (an election day, an event
+    announced) are not the article's, nor the date of a letter or decree it cites.
     """
     window = _sentences(text[:OWN_DATE_REACH], OWN_DATE_SENTENCES)
     mentions = [m for m in find_dates(window) if not m.cited]
     days = [m for m in mentions if not m.span]
-    return (next((m for m in days if m.weekday is not None), None)
-            or next(iter(days), None) or next(iter(mentions), None))
+    found = (next((m for m in days if m.weekday is not None), None)
+             or next(iter(days), None) or next(iter(mentions), None))
+    if found is None:
+        # A few articles open with background: the next sentences, for a date in the
+        # forms datelines use (with a weekday, or in brackets).
+        further = _sentences(text[len(window):len(window) + OWN_DATE_REACH], 3)
+        found = next((m for m in find_dates(further) if not m.cited and not m.span
+                      and (m.weekday is not None or m.bracketed)), None)
+    return found
+
+
+def first_sentence(text: str) -> str:
+    return _sentences(text[:OWN_DATE_REACH], 1)
 
 
 def _sentences(text: str, count: int) -> str:
@@ -242,7 +255,8 @@ def oldest_first(mentions: Sequence[Mention]) -> bool:
     """Whether a page lists its articles oldest first: most adjacent dates rise."""
     steps = [(b.month, b.day) > (a.month, a.day) for a, b in itertools.pairwise(mentions)
              if (b.month, b.day) != (a.month, a.day)]
-    return sum(steps) > len(steps) - sum(steps)
+    # One rise is as likely a year boundary (January above December) as an order.
+    return sum(steps) >= 2 and sum(steps) > len(steps) - sum(steps)
 
 
 def _derive(dated: list[tuple[int, Mention]], first: int, latest: date) -> list[int]:

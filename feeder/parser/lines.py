@@ -131,7 +131,8 @@ def _date_line(text: str) -> tuple[Mention, str | None] | None:
 
 # Title lines: short, no sentence inside, not ending as a clause does.
 TITLE_REACH = 250
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\Z|[\"”’)\]]\Z")
+# A sentence's end, perhaps followed by a credit in brackets ("… kata dia. (MC Batang)").
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\s*[(\[][^()\[\]]{0,80}[)\]])?\Z")
 # A sentence ends inside: after a word of four letters or more ("Kab. Kendal" does not).
 _INNER_SENTENCE = re.compile(r"\w{4}[.!?]\s+[A-Z\"“]")
 _OPENS_BRACKET = re.compile(r"[(\[]")
@@ -142,9 +143,10 @@ def ends_sentence(text: str) -> bool:
 
 
 def short(text: str) -> bool:
-    """One line short enough for a title, with no sentence ending inside it."""
+    """One line short enough for a title, with no sentence ending inside it (a title in
+    title case may hold an abbreviation: "Kabid. Polmas Kesbangpol …")."""
     return (len(text) <= TITLE_REACH and len(text.split()) <= 30
-            and not _INNER_SENTENCE.search(text))
+            and (not _INNER_SENTENCE.search(text) or title_cased(text)))
 
 
 def title_like(text: str) -> bool:

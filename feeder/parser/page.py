@@ -19,7 +19,14 @@ from feeder.errors import ParseError
 from feeder.parser.common import Context, Parsed, Problem, make_slug
 from feeder.parser.credits import TRAILING_TAGS, Credit, find_credit
 from feeder.parser.dateline import Dateline, find_dateline
-from feeder.parser.dates import Mention, find_dates, oldest_first, own_date, resolve_years
+from feeder.parser.dates import (
+    Mention,
+    find_dates,
+    first_sentence,
+    oldest_first,
+    own_date,
+    resolve_years,
+)
 from feeder.parser.lines import Kind, Line, ends_sentence
 from feeder.parser.segment import Draft, segment, split_lines
 from feeder.text import normalise_title, paragraphs_html, summarise
@@ -86,7 +93,7 @@ def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
     # Some bodies repeat the title as their first sentence: the date comes after it.
     if opening[:len(title)].casefold() == title.casefold():
         opening = opening[len(title):]
-    own = own_date(opening)
+    own = own_date(opening) or _weekday_date_further(paragraphs[1:3])
     written = dated[0].date if dated else None
     # Without a date in its first sentences or under its title, an article may still
     # carry one where its credit goes ("… (24/03/2024)"), or a full one in its title.
@@ -121,6 +128,16 @@ def _paragraphs(body: list[Line]) -> list[str]:
 def _first_words(paragraph: str) -> str:
     words = paragraph.split()
     return " ".join(words[:UNTITLED_WORDS]) + ("…" if len(words) > UNTITLED_WORDS else "")
+
+
+def _weekday_date_further(paragraphs: list[str]) -> Mention | None:
+    """A date written with its weekday in the first sentence of the next paragraphs: some
+    articles open with a paragraph of background."""
+    for paragraph in paragraphs:
+        found = own_date(first_sentence(paragraph))
+        if found is not None and found.weekday is not None:
+            return found
+    return None
 
 
 def _closing_date(paragraph: str) -> Mention | None:
