@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site.language", "id", "Language code of the articles (BCP 47)."),
     Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL of the output folder."),
     Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
+    Setting("site.icon", "", "Image for the favicon and the feeds' icons (PNG, JPEG, …; "
+            "square is best); empty: feeder's own."),
     Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
     Setting("on_delete", "retract", "What deleting a file does to its entries: \"retract\" "
             "or \"keep\"."),
@@ -82,6 +84,7 @@ class Config:
     site_language: str
     site_base_url: str
     site_timezone: str
+    site_icon: str
     feed_max_entries: int
     parse_future_tolerance_hours: int
     parse_max_file_bytes: int
@@ -158,6 +161,8 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             # Command-line paths are relative to where the command runs, like any CLI's.
             origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
             checked[s.attr] = (origin / checked[s.attr]).resolve()
+    if checked["site_icon"]:
+        checked["site_icon"] = str((base / checked["site_icon"]).resolve())
     return Config(**checked, **tables)
 
 

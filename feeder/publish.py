@@ -36,6 +36,7 @@ from feeder.builder import (
     render_opml,
     templates_digest,
 )
+from feeder.builder.icons import default_icon, render_icons
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, alive, chunked
@@ -77,10 +78,11 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
         if latest:  # only sources with something out: an embargo must not show early
             summaries.append(SourceSummary(describe(key, config), latest[0]))
     known = [summary.source for summary in summaries]
-    files = render_feeds(aggregate, config, sources=summaries,
-                         tags=list(store.channels("tag")), archive=months[-1] if months else None)
-    files["feeds.opml"] = render_opml(known, config)
-    files.update(render_assets())
+    tags = list(store.channels("tag"))
+    files = render_feeds(aggregate, config, sources=summaries, tags=tags,
+                         archive=months[-1] if months else None)
+    files["feeds.opml"] = render_opml(known, tags, config)
+    files.update(render_assets(config))
     gone: list[str] = []
     archived = [name for kind, _, name in (c.partition(":") for c in channels)
                 if kind == "month"]
@@ -168,7 +170,8 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     look = _render_fingerprint(config)
     # A lost output folder (or a changed look) needs every page again, not just new ones.
     missing = not (config.output_dir / "index.html").exists()
-    if force or missing or store.meta("render_fingerprint") != look:
+    fresh = force or missing or store.meta("render_fingerprint") != look
+    if fresh:
         store.mark_all_pages_pending()
         store.set_meta("render_fingerprint", look)
     generation = store.generation()
@@ -186,6 +189,8 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
         # The workers write the pages while this thread renders the feeds.
         pages.start()
         files, gone = _render_channels(store, config, now, dirty, report, workers)
+        if fresh:  # the icons change only with the look
+            files.update(_icons(config))
         # Pages and images first, feeds last: a reader never meets a link to a page or an
         # image not yet written.
         done = pages.finish(report, gone)
@@ -314,9 +319,30 @@ def write_page(writer: output.Writer, config: Config, name: str, page: bytes,
     return written
 
 
+def _icons(config: Config) -> dict[str, bytes]:
+    try:
+        return render_icons(_icon(config))
+    except (OSError, ValueError) as exc:  # not an image Pillow can read
+        log.warning("site.icon %s is not an image (%s); using feeder's own", config.site_icon,
+                    exc)
+        return render_icons(default_icon())
+
+
+def _icon(config: Config) -> bytes:
+    """The configured icon's bytes, or feeder's own (a missing file is a warning)."""
+    if config.site_icon:
+        try:
+            return Path(config.site_icon).read_bytes()
+        except OSError as exc:
+            log.warning("site.icon %s cannot be read (%s); using feeder's own", config.site_icon,
+                        exc)
+    return default_icon()
+
+
 def _render_fingerprint(config: Config) -> str:
     """What, besides the articles, shapes the output; a change re-renders every page."""
-    parts = (__version__, templates_digest(), config.site_title, config.site_description,
+    parts = (__version__, templates_digest(), hashlib.sha256(_icon(config)).hexdigest(),
+             config.site_title, config.site_description,
              config.site_language, config.site_base_url, config.feed_max_entries,
              sorted(config.authors.items()),
              sorted((k, sorted(v.items())) for k, v in config.sources.items()),

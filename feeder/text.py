@@ -63,12 +63,21 @@ def paragraphs_html(paragraphs: list[str]) -> str:
     return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
 
 
+# Whitespace runs become one space, but a no-break space is kept: it binds what it joins
+# ("Rp\u00a05", "10\u00a0Desember") in the summary as in the text.
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0]+")
+
+
+def _collapse(text: str) -> str:
+    return _BREAKING_SPACE.sub(" ", text).strip()
+
+
 def summarise(text: str, limit: int = 300) -> str:
     """The first *limit* characters of *text*, cut at a word boundary."""
     # Whitespace runs shrink to one space, so a long text's head of 4 * limit characters
     # yields the same first characters; the whole is needed only if that comes up short.
-    head = " ".join(text[:4 * limit].split())
-    text = head if len(head) > limit or len(text) <= 4 * limit else " ".join(text.split())
+    head = _collapse(text[:4 * limit])
+    text = head if len(head) > limit or len(text) <= 4 * limit else _collapse(text)
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]

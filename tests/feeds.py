@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -81,3 +82,16 @@ def local_file(output: Path, base_url: str, url: str) -> Path:
     """The output file an absolute feed URL points at."""
     assert url.startswith(base_url)
     return output / (url[len(base_url):] or "index.html")
+
+
+def atom_title(entry: Any) -> str:
+    """An Atom entry's title as a reader shows it: a title with "<" is HTML, escaped once."""
+    title = entry.find(ATOM + "title")
+    text = "" if title is None else title.text or ""
+    return html.unescape(text) if title is not None and title.get("type") == "html" else text
+
+
+def rss_title(item: Any) -> str:
+    """An RSS item's title as a reader shows it (without the invisible word joiner that keeps
+    a "</" in a title from reading as an end tag)."""
+    return (item.findtext("title") or "").replace("<\u2060/", "</")

@@ -58,7 +58,9 @@ def test_feeds_are_newest_first_with_authors_and_dates(store: Store, config: Con
     published = [e.published_parsed for e in entries]
     assert published == sorted(published, reverse=True)
     first = next(e for e in entries if e.title == DECEMBER[0][0])
-    assert first.published == "2025-12-05T00:06:00+07:00"
+    # A date-only article: its day, in its first hour (page order, spread apart from other
+    # files' articles of the day).
+    assert first.published.startswith("2025-12-05T00:")
     assert first.author == "ana"
     rss_first = next(e for e in read_feed(config.output_dir / "rss.xml").entries
                      if e.title == DECEMBER[0][0])

@@ -23,6 +23,12 @@ FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
 STYLESHEET = "feed.css"
 PAGE_STYLE = "site.css"  # one shared file, not a copy in each of many pages
+# The site's icon in the sizes readers and browsers ask for (all at the output's root).
+FAVICON = "favicon.ico"  # browsers
+ICON = "icon.png"  # 512 px: JSON Feed icon, Atom icon, apple-touch-icon
+SMALL_ICON = "favicon-64.png"  # JSON Feed favicon
+RSS_IMAGE = "icon-144.png"  # RSS <image>: at most 144 px wide
+LOGO = "logo.png"  # Atom logo: twice as wide as tall
 _RELATIVE = re.compile(r'(?:href|src)="(?![a-z][a-z0-9+.-]*:)', re.IGNORECASE)
 
 

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from feeder.article import Article
-from feeder.builder.channels import Channel, absolute_links, article_path, author_name
+from feeder.builder.channels import (
+    ICON,
+    SMALL_ICON,
+    Channel,
+    absolute_links,
+    article_path,
+    author_name,
+)
 from feeder.config import Config
 
 
@@ -19,7 +26,11 @@ def json_feed(articles: Sequence[Article], config: Config, channel: Channel) -> 
         "feed_url": config.url(channel.prefix + "feed.json"),
         "description": channel.description,
         "language": channel.language or config.site_language,
+        "icon": config.url(ICON),
+        "favicon": config.url(SMALL_ICON),
+        # JSON Feed 1.1's "authors", and 1.0's "author" for the readers that know only it.
         "authors": [{"name": config.site_title}],
+        "author": {"name": config.site_title},
         "items": [_item(a, config) for a in articles],
     }
     if config.websub_hub:
@@ -42,6 +53,7 @@ def _item(article: Article, config: Config) -> dict[str, Any]:
     author = author_name(article, config)
     if author:
         item["authors"] = [{"name": author}]
+        item["author"] = {"name": author}
     if article.tags:
         item["tags"] = list(article.tags)
     if article.image:

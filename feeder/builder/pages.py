@@ -20,15 +20,33 @@ from feeder.builder.channels import (
     feed_safe,
     tag_prefix,
 )
+from feeder.builder.language import catalogues
+from feeder.builder.language import language as interface
 from feeder.config import Config
 from feeder.sources import describe
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("feeder", "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_LOADER = PackageLoader("feeder", "templates")
+
+
+@cache
+def _environment(code: str) -> Environment:
+    """Templates speaking language *code*: its strings (``_()``) and its dates."""
+    language = interface(code)
+    environment = Environment(loader=_LOADER,
+                              autoescape=select_autoescape(["html", "html.j2"]),
+                              trim_blocks=True, lstrip_blocks=True,
+                              extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        language.translations, newstyle=True)
+    environment.filters["long_date"] = language.date
+    environment.filters["moment"] = language.moment
+    environment.filters["css"] = _css_string
+    return environment
+
+
+def _css_string(text: str) -> str:
+    """*text* for a double-quoted CSS string (the feeds' stylesheet says what a feed is)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
 
 
 def render_article(article: Article, config: Config) -> bytes:
@@ -37,28 +55,29 @@ def render_article(article: Article, config: Config) -> bytes:
                 channel=Channel.aggregate(config), source=describe(article.source, config))
 
 
-@cache
-def render_assets() -> Mapping[str, bytes]:
-    """Files every output folder needs whatever the articles: the stylesheets."""
-    loader = _TEMPLATES.loader
-    assert loader is not None
-    return {name: loader.get_source(_TEMPLATES, name)[0].encode()
-            for name in (STYLESHEET, PAGE_STYLE)}
+def render_assets(config: Config) -> Mapping[str, bytes]:
+    """Files every output folder needs whatever the articles: the stylesheets (the feeds'
+    speaks the site's language: it tells a person what a feed is)."""
+    environment = _environment(config.site_language)
+    return {STYLESHEET: environment.get_template(STYLESHEET + ".j2").render().encode(),
+            PAGE_STYLE: _LOADER.get_source(environment, PAGE_STYLE)[0].encode()}
 
 
 @cache
 def templates_digest() -> str:
-    """Changes with any template, so pages are rendered again after an upgrade changes one."""
-    loader = _TEMPLATES.loader
-    assert loader is not None
+    """Changes with any template or catalogue, so pages are rendered again after an
+    upgrade changes one."""
+    environment = _environment("en")
     digest = hashlib.sha256()
-    for name in _TEMPLATES.list_templates():
-        digest.update(name.encode() + b"\0" + loader.get_source(_TEMPLATES, name)[0].encode())
+    for name in _LOADER.list_templates():
+        digest.update(name.encode() + b"\0" + _LOADER.get_source(environment, name)[0].encode())
+    for catalogue in catalogues():
+        digest.update(catalogue)
     return digest.hexdigest()
 
 
 def page(template: str, config: Config, **context: Any) -> bytes:
-    html = _TEMPLATES.get_template(template).render(
+    html = _environment(config.site_language).get_template(template).render(
         config=config, feeds=FEEDS, article_path=article_path, author_name=author_name,
         tag_prefix=tag_prefix, **context)
     return html.encode()

@@ -8,6 +8,7 @@ but ``href`` of an Atom entry's links (its issue #135).
 from __future__ import annotations
 
 import html
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,9 @@ from feeder import __version__
 from feeder.article import Article
 from feeder.builder.channels import (
     FEEDS,
+    ICON,
+    LOGO,
+    RSS_IMAGE,
     STYLESHEET,
     Archive,
     Channel,
@@ -29,6 +33,7 @@ from feeder.builder.channels import (
     author_name,
     newest,
 )
+from feeder.builder.language import language as interface
 from feeder.config import Config
 from feeder.sources import Source
 from feeder.text import xml_safe
@@ -53,7 +58,7 @@ def rss(articles: Sequence[Article], config: Config, channel: Channel,
     anchor = feed.find(f"channel/{ATOM}link")  # the self link feedgen did write
     for rel, href in reversed(_extra_links(config, links)):
         anchor.addnext(etree.Element(f"{ATOM}link", rel=rel, href=href))
-    return _serialise(feed, feed[0], _entries(articles, config, rss=True), config)
+    return rss_titles(_serialise(feed, feed[0], _entries(articles, config, rss=True), config))
 
 
 def atom(articles: Sequence[Article], config: Config, channel: Channel, links: Links = (),
@@ -78,21 +83,34 @@ def archive_page(articles: Sequence[Article], config: Config, page: Archive) -> 
     return atom(articles, config, channel, links, archive_path(page.month), archive=True)
 
 
-def opml(sources: Sequence[Source], config: Config) -> bytes:
-    """OPML 2.0 listing the aggregate feed and every source's, for a one-step import."""
+def opml(sources: Sequence[Source], tags: Sequence[str], config: Config) -> bytes:
+    """OPML 2.0 listing every feed, for a one-step import: all articles, then each source's
+    and each topic's under an outline of their own, titled in the site's language."""
+    _ = interface(config.site_language).gettext
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = xml_safe(config.site_title)
     etree.SubElement(head, "ownerId").text = config.site_base_url
     body = etree.SubElement(root, "body")
-    for channel in [Channel.aggregate(config), *(Channel.of(s) for s in sources)]:
-        etree.SubElement(body, "outline", type="rss", text=xml_safe(channel.title),
-                         title=xml_safe(channel.title),
-                         xmlUrl=config.url(channel.prefix + "rss.xml"),
-                         htmlUrl=config.url(channel.prefix),
-                         language=channel.language or config.site_language)
+    aggregate = Channel.aggregate(config)
+    everything = _("All articles")  # (not in an f-string: the catalogue's extractor reads it)
+    _outline(body, Channel(f"{aggregate.title} · {everything}", aggregate.description), config)
+    for group, channels in ((_("Sources"), [Channel.of(s) for s in sources]),
+                            (_("Topics"), [Channel.tag(t, config) for t in tags])):
+        if channels:
+            folder = etree.SubElement(body, "outline", text=group)  # a folder: text alone
+            for channel in channels:
+                _outline(folder, channel, config)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                 pretty_print=True))
+
+
+def _outline(parent: etree._Element, channel: Channel, config: Config) -> None:
+    etree.SubElement(parent, "outline", type="rss", text=xml_safe(channel.title),
+                     title=xml_safe(channel.title),
+                     xmlUrl=config.url(channel.prefix + "rss.xml"),
+                     htmlUrl=config.url(channel.prefix),
+                     language=channel.language or config.site_language)
 
 
 def _extra_links(config: Config, links: Links) -> list[tuple[str, str]]:
@@ -105,7 +123,8 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(config.url(path))
-    fg.title(xml_safe(channel.title))
+    fg.title(_rss_text(xml_safe(channel.title)) if kind == "rss.xml" else
+             xml_safe(channel.title))
     fg.subtitle(xml_safe(channel.description))
     fg.author({"name": xml_safe(config.site_title)})
     fg.language(channel.language or config.site_language)
@@ -115,6 +134,13 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
         fg.link(href=config.websub_hub, rel="hub")
     # RSS takes its channel <link> from the last link given: the site, not the feed.
     fg.link(href=config.url(channel.prefix), rel="alternate", type="text/html")
+    # feedgen ties RSS's <image> to Atom's logo: each format gets its own image.
+    if kind == "rss.xml":
+        fg.image(url=config.url(RSS_IMAGE), title=xml_safe(channel.title),
+                 link=config.url(channel.prefix), width="144", height="144")
+    else:
+        fg.icon(config.url(ICON))
+        fg.logo(config.url(LOGO))
     fg.updated(newest(articles))
     return fg
 
@@ -175,7 +201,13 @@ def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) 
     fe = FeedEntry()
     fe.id(article.guid)
     fe.guid(article.guid, permalink=False)
-    fe.title(article.title)
+    # A title with "<" is text that looks like markup: Atom says it is HTML, escaped once
+    # (readers then show it as written, and no validator takes it for markup).
+    markup = not rss and "<" in article.title
+    if markup:
+        fe.title(html.escape(article.title, quote=False))
+    else:
+        fe.title(_rss_text(article.title) if rss else article.title)
     fe.link(href=url, rel="alternate", type="text/html")
     fe.published(article.published)
     fe.updated(article.updated)
@@ -193,8 +225,10 @@ def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) 
         item = fe.rss_entry()
         if author:  # feedgen's dc extension would do this, at an import per entry
             etree.SubElement(item, f"{{{DC}}}creator").text = xml_safe(author)
-        return _as_in_feed(item, rss=True)
+        return rss_titles(_as_in_feed(item, rss=True))
     entry = _in_atom_namespace(fe.atom_entry())
+    if markup:
+        entry.find(f"{ATOM}title").set("type", "html")
     # feedgen drops every attribute of an entry's link but href (its issue #135).
     entry.find(f"{ATOM}link").attrib.update({"rel": "alternate", "type": "text/html"})
     if article.image:
@@ -202,6 +236,33 @@ def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) 
                          href=base_url + article.image.path, type=article.image.type,
                          length=str(article.image.length))
     return _as_in_feed(entry, rss=False)
+
+
+# RSS has no way to say a title is text: readers guess, and the RSS Best Practices Profile
+# asks for "<" and "&" as hexadecimal references in plain text, so nobody takes them for
+# markup. A "</" would still read as an end tag: a word joiner (invisible) keeps it apart.
+_TITLE = re.compile(rb"<title>(.*?)</title>", re.DOTALL)
+_END_TAG = re.compile(r"</(?=[A-Za-z])")
+
+
+def _rss_text(text: str) -> str:
+    return _END_TAG.sub("<\u2060/", text) if "</" in text else text
+
+
+def rss_titles(data: bytes) -> bytes:
+    """*data* (RSS) with "<" and "&" as hexadecimal references in the titles that hold
+    something a reader could take for markup ("<" or "&#"); other titles as they are."""
+    if b"&lt;" not in data and b"&amp;#" not in data:
+        return data
+    return _TITLE.sub(_hexadecimal, data)
+
+
+def _hexadecimal(title: re.Match[bytes]) -> bytes:
+    text = title[1]
+    if b"&lt;" not in text and b"&amp;#" not in text:
+        return title[0]
+    return b"<title>" + text.replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + (
+        b"</title>")
 
 
 def _in_atom_namespace(entry: Any) -> Any:

@@ -186,8 +186,12 @@ def _build(readings: list[_Reading], ctx: Context, parsed: Parsed) -> None:
         elif reading.at and found.day is not None:
             published = datetime.combine(day, reading.at, tzinfo=ctx.received.tzinfo)
         else:
-            # Articles of one day keep page order (newest first) as minutes after midnight.
-            published = _at(day, ctx, minutes=len(readings) - index)
+            # Articles of one day keep page order (newest first) as minutes after midnight,
+            # from a start and a second of their own, so that articles of other files are
+            # not given the very same time (readers sort ties at random; validators warn).
+            group = f"{page_site or ctx.source}/{day}" if not single else reading.title
+            published = _at(day, ctx, minutes=len(readings) - index,
+                            spread=_spread(group, reading.title))
         own = found.day is not None
         parsed.articles.append(_article(reading, published, own, found.explicit and own,
                                         page_site, ctx, parsed, warn_credit=not single))
@@ -277,6 +281,17 @@ def split_paragraphs(text: str) -> list[str]:
     return pieces
 
 
-def _at(day: date, ctx: Context, minutes: int) -> datetime:
+def _at(day: date, ctx: Context, minutes: int, spread: int = 0) -> datetime:
     midnight = datetime.combine(day, time(0), tzinfo=ctx.received.tzinfo)
-    return midnight + timedelta(minutes=minutes)
+    return midnight + timedelta(minutes=minutes, seconds=spread)
+
+
+SPREAD_MINUTES = 50
+
+
+def _spread(group: str, item: str) -> int:
+    """Seconds to add: a start for the group (a page's day), a second for the item."""
+    def number(text: str) -> int:
+        return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+
+    return number(group) % SPREAD_MINUTES * 60 + number(item) % 60
