@@ -77,7 +77,11 @@ def test_dates_far_into_the_text_or_announced_are_not_the_articles() -> None:
     body = ("Kendal – KPU menggelar rapat. Rapat membahas anggaran. Hadir pula Bawaslu. "
             "Rapat dibuka ketua. Peserta bertanya. Jawaban diberikan. Rapat berikutnya pada "
             "Senin (15/12).")
-    assert own_date(body) is None
+    assert own_date(body) is None  # the next meeting's
+    body = ("Kendal – KPU menggelar rapat. Rapat membahas anggaran. Hadir pula Bawaslu. "
+            "Rapat dibuka ketua. Peserta bertanya. Jawaban diberikan. Catatan dibuat. Notula "
+            "dibacakan. Pleno ditutup Senin (15/12).")
+    assert own_date(body) is None  # the ninth sentence: too far
     body = "Kendal – KPU menggelar rapat. Pleno akan digelar pada Senin (15/12) di aula."
     assert own_date(body) is None
 
@@ -250,3 +254,9 @@ def test_a_weekday_typo_never_moves_a_written_year() -> None:
     # 13 July 2025 was a Sunday; 2020's was a Monday, one digit away: the weekday is wrong.
     (got,) = resolve(["Senin (13/7/2025)"], at("2025-07-16"))
     assert got.day == date(2025, 7, 13) and "does not match" in got.notes[0]
+
+
+def test_a_date_written_as_yesterday_dates_the_article_the_day_after() -> None:
+    (got,) = resolve(["Sumenep – Setelah kemarin (Kamis, 29 September 2022) KPU mengisi "
+                      "materi di SMP, KPU kembali hadir di SMA."], at("2022-10-03"))
+    assert got.day == date(2022, 9, 30) and got.notes == ()

@@ -193,3 +193,37 @@ def test_different_pages_never_share_an_identity(
         drop(f"halaman-{n}.txt", page)
     changes = Ingestor(store, config).scan()  # type: ignore[arg-type]
     assert (changes.added, store.count()) == (10, 10)
+
+
+@pytest.mark.parametrize(("tail", "author"), [
+    ("Acara berjalan optimal.(Humas/KPU Polewali Mandar).", "Humas"),
+    ("Siswa antusias. (Kontributor : Heru/Editor: Adi Tri H / foto: Farid).", "Heru"),
+    ("Rapat selesai. (*/red/ZD)", "ZD"),
+    ("Rapat selesai. (RM.dkk)", "RM.dkk"),
+    ("Rapat selesai. [FG | Media Center KIP Aceh]", "FG"),
+])
+def test_more_credit_forms(tail: str, author: str) -> None:
+    credit = find_credit(tail)
+    assert credit is not None and credit.author == author
+
+
+def test_a_bracket_closing_a_sentence_is_not_a_credit() -> None:
+    assert find_credit("Pemilu Lokal meliputi (Pemilihan Kepala Daerah, serta DPRD Provinsi "
+                       "dan Kab/Kota).") is None
+
+
+def test_a_listing_without_credits_or_chrome_splits_on_its_rhythm() -> None:
+    body = "Isi berita yang panjang tanpa tanggal dan tanpa kredit apa pun. " * 6
+    text = "\n\n".join(["Berita Terkini", "Judul Pertama Di Halaman", body.strip(),
+                        "Judul kedua tanpa huruf besar", body.strip(),
+                        "judul ketiga juga kecil", body.strip()])
+    assert [a.title for a in read(text).articles] == [
+        "Judul Pertama Di Halaman", "Judul kedua tanpa huruf besar", "judul ketiga juga kecil"]
+
+
+def test_skip_links_and_escapes_a_broken_copy_left_are_chrome() -> None:
+    text = ("Lompat ke isi utama\n\nJudul Berita Bawaslu\n\\n\n\nBANJARMASIN - Rabu (11/3/2020), "
+            "Bawaslu menggelar rapat koordinasi.\n\\n\\n\\n")
+    (article,) = read(text).articles
+    assert article.title == "Judul Berita Bawaslu"
+    assert "\\n" not in article.content_html

@@ -1,9 +1,10 @@
 """The parser against real pages from many offices, each beside its truth.
 
-``tests/pages/corpus/`` is what the parser was written against; ``unseen/`` and
-``unseen2/`` are held out (collected from other offices, scored but not read while the
-rules were written), so their scores say how it does on an office it has never met.
-``make pages`` prints the scores per office and every miss.
+``tests/pages/corpus/`` is what the parser was written against. ``unseen/``, ``unseen2/``
+and ``unseen3/`` were each collected from offices the parser had never met and scored
+before anyone read them (their first scores are in the README); their misses were then
+studied and the rules improved, so they are development sets now. ``unseen4/`` is held
+out: scored, never read. ``make pages`` prints the scores per office and every miss.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import pytest
 
 from tests.realpages import FIELDS, PAGES, pages, score_folder
 
-# The corpus must be read almost perfectly; the held-out sets may not fall below what they
-# scored when they were collected (issue 13 asks 95 % of articles, titles and dates, and
-# 90 % of reporters, on pages the parser has not seen).
+# The corpus and the studied sets must be read almost perfectly; the held-out set may not
+# fall below what issue 13 asks on pages the parser has not seen (95 % of articles, titles
+# and dates, 90 % of reporters).
 FLOORS = {
     "corpus": {"articles": 0.98, "titles": 0.98, "dates": 0.98, "reporters": 0.98},
     "unseen": {"articles": 0.98, "titles": 0.98, "dates": 0.98, "reporters": 0.98},
     "unseen2": {"articles": 0.98, "titles": 0.98, "dates": 0.96, "reporters": 0.98},
+    "unseen3": {"articles": 0.98, "titles": 0.98, "dates": 0.98, "reporters": 0.98},
 }
 
 

@@ -40,7 +40,10 @@ def find_credit(text: str) -> Credit | None:
     """The credit that ends *text* (trailing hashtags aside), if it ends with one."""
     tail_start = max(0, len(text) - CREDIT_REACH)
     tail = text[tail_start:]
+    # Trailing hashtags, and a full stop some put after the bracket, are not the credit.
     tail = (TRAILING_TAGS.sub("", tail) if "#" in tail else tail).rstrip()
+    stopped = tail[-1:] in ".;" and tail[-2:-1] in ")]"
+    tail = tail[:-1] if stopped else tail
     close = tail[-1:] if tail[-1:] in ")]" else ""
     opening = {")": "(", "]": "["}.get(close, "(")
     start = tail.rfind(opening)
@@ -49,6 +52,8 @@ def find_credit(text: str) -> Credit | None:
     inner = tail[start + 1:len(tail) - len(close)].strip()
     before = tail[:start].rstrip()
     sentence_before = not before or before[-1] in ".!?\"”’"
+    if stopped and not sentence_before:
+        return None  # "(…)." closing a sentence is part of it, not a credit after it
     if not _looks_like_credit(inner, sentence_before, bool(close)):
         return None
     author, photo, team = _read(inner)
@@ -79,11 +84,16 @@ def _read(inner: str) -> tuple[str | None, str | None, bool]:
     for number, group in enumerate(groups):
         parts = [p.strip(" *.:") for p in group.split(",")]
         lead = parts[0].split()[0] if parts[0] else ""
+        if _DESK.fullmatch(parts[0]):
+            desk = desk or parts[0]  # the newsroom ("RED"): the writer, if nobody else is
+            continue
         if _EDITOR.fullmatch(lead):
-            # The editor, or the desk ("RED"): nobody after is the writer.
-            desk = parts[0] if _DESK.fullmatch(parts[0]) else None
-            break
+            break  # the editor: nobody after is the writer
         for index, part in enumerate(parts):
+            named = _CREDITED.match(part)  # "Kontributor : Heru"
+            if named:
+                person = named["name"].strip()
+                break
             if not part or (_EDITOR.match(part) and len(part.split()) > 1):
                 continue
             if _TEAMISH.search(part) or _HANDLE.fullmatch(part):
@@ -109,6 +119,8 @@ _ET_AL = re.compile(r"\.?\s*dkk\.?$", re.IGNORECASE)  # "RM.dkk": RM and colleag
 # A site account rather than a person: "kpukabpati", "hmslkpusltg", "kpuklt".
 _HANDLE = re.compile(r"[a-z]{6,}|(?i:kpu)[a-z]*")
 _DESK = re.compile(r"red(?:aksi)?", re.IGNORECASE)
+_CREDITED = re.compile(r"(?:kontributor|penulis|pewarta|reporter|wartawan)\s*:\s*(?P<name>[^:]+)",
+                       re.IGNORECASE)
 
 
 _BYLINE_NAME = re.compile(r"[\w.'’ -]{1,60}")

@@ -85,7 +85,10 @@ _DOCUMENT_BEFORE = re.compile(r"\b(?:nomor|nomer|no)\b\.?\s*\S+(?:\s+\S+){0,3}\s
 _COMING_BEFORE = re.compile(
     r"(?:(?:hari|tanggal|jadwal)\s+(?:dan\s+tanggal\s+)?pemungutan\s+suara(?:[\s,]+\w+){0,5}?"
     r"(?:[\s,]+(?:yaitu|yakni|pada|adalah))?[\s,]*|hari\s+h|\bakan\s+(?:\w+\s+){0,3}?(?:pada|tanggal)"
-    r"|\bjadwal\w*\s+(?:\w+\s+){0,3}?(?:pada|tanggal))\s*(?:hari\s+)?$", re.IGNORECASE)
+    r"|\bjadwal\w*\s+(?:\w+\s+){0,3}?(?:pada|tanggal)"
+    r"|\b(?:berikutnya|selanjutnya|mendatang)\s+(?:\w+\s+){0,2}?(?:pada|tanggal))"
+    r"\s*(?:hari\s+)?$", re.IGNORECASE)
+_YESTERDAY = re.compile(r"\bkemarin\s*[(,]?\s*$", re.IGNORECASE)
 _COMING_AFTER = re.compile(r"[\s,]*(?:(?:adalah|merupakan)\s+hari\b|mendatang\b|nanti\b)",
                            re.IGNORECASE)
 # A sentence ends at ., ! or ? before a space and a capital or a quote, unless the word
@@ -109,6 +112,7 @@ class Mention:
     bracketed: bool = False
     span: bool = False  # a range of days ("27-31/12"): the day is its first
     cited: bool = False  # a date the text cites: a letter's, an election day, one to come
+    lag: int = 0  # days from it to the article's own: "kemarin (Kamis, 29/9)" is yesterday
 
 
 def find_dates(text: str) -> list[Mention]:
@@ -126,6 +130,8 @@ def find_dates(text: str) -> list[Mention]:
             if (_DOCUMENT_BEFORE.search(before) or _COMING_BEFORE.search(before)
                     or _COMING_AFTER.match(after)):
                 mention = replace(mention, cited=True)
+            elif _YESTERDAY.search(before[-12:]):
+                mention = replace(mention, lag=1)
             found.append(mention)
     return found
 
@@ -142,7 +148,7 @@ def own_date(text: str) -> Mention | None:
     It is written in the dateline or the sentence or two after it: the first there written
     with a weekday (``Kamis (4/12)``), else the first other single date, else the first day
     of a range (``27-31/12/2021``); failing those, the first date with a weekday or in
-    brackets in the three sentences after. Dates further on (an election day, an event
+    brackets in the four sentences after. Dates further on (an election day, an event
     announced) are not the article's, nor the date of a letter or decree it cites.
     """
     window = _sentences(text[:OWN_DATE_REACH], OWN_DATE_SENTENCES)
@@ -153,7 +159,7 @@ def own_date(text: str) -> Mention | None:
     if found is None:
         # A few articles open with background: the next sentences, for a date in the
         # forms datelines use (with a weekday, or in brackets).
-        further = _sentences(text[len(window):len(window) + OWN_DATE_REACH], 3)
+        further = _sentences(text[len(window):len(window) + OWN_DATE_REACH + 400], 4)
         found = next((m for m in find_dates(further) if not m.cited and not m.span
                       and (m.weekday is not None or m.bracketed)), None)
     return found
@@ -303,7 +309,7 @@ def _resolve(m: Mention, decided: int, latest: date) -> Resolved:
     if m.weekday is not None and chosen.weekday() != m.weekday:
         notes.append(f"weekday in {m.text!r} does not match {chosen.isoformat()}, a "
                      f"{WEEKDAY_NAMES[chosen.weekday()]}; kept the date")
-    return Resolved(chosen, tuple(notes), explicit=m.year is not None)
+    return Resolved(chosen + timedelta(days=m.lag), tuple(notes), explicit=m.year is not None)
 
 
 def _year_typo(m: Mention, written: int, decided: int, latest: date) -> int | None:

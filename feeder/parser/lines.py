@@ -62,6 +62,8 @@ _CHROME = _full("|".join([
     r"(?:tags?|label|kata\s+kunci|kategori|category|posted\s+in|diposting\s+(?:di|dalam))"
     r"\s*:.{0,120}",
     r"(?:berita|artikel)\s+terkini|beritaterkini",
+    r"(?:lompat|langsung)\s+ke\s+(?:isi|konten)(?:\s+utama)?|skip\s+to\s+(?:main\s+)?content",
+    r"(?:\\[nrt]|[\s\"'`.,:;*_=~+|/<>-])+",  # escapes and punctuation a broken copy left
 ]))
 _END = _full("|".join([
     r"(?:berita|artikel|postingan|tulisan|info)\s+(?:populer|terpopuler|terbaru|terkait|"
@@ -139,7 +141,12 @@ _OPENS_BRACKET = re.compile(r"[(\[]")
 
 
 def ends_sentence(text: str) -> bool:
+    if "#" in text[-60:]:
+        text = _TAGS_AT_END.sub("", text)
     return bool(_SENTENCE_END.search(text))
+
+
+_TAGS_AT_END = re.compile(r"(?:\s+#[\w-]+)+\s*\Z")
 
 
 def short(text: str) -> bool:

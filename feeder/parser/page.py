@@ -24,6 +24,7 @@ from feeder.parser.dates import (
     find_dates,
     first_sentence,
     oldest_first,
+    OWN_DATE_REACH,
     own_date,
     resolve_years,
 )
@@ -86,7 +87,7 @@ def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
     start = draft.body[0].number if draft.body else line
     dated = [m for m in draft.meta if m.date is not None and m.number < start][-1:] or [
         m for m in draft.meta if m.date is not None][:1]
-    opening = " ".join(paragraphs)[:1000]
+    opening = " ".join(paragraphs)[:2 * OWN_DATE_REACH + 400]
     glued = _GLUED_BYLINE.match(opening)  # a date line the copy ran into the text
     byline = next((m.byline for m in draft.meta if m.byline), None) or (
         glued["name"] if glued else None)

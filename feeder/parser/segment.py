@@ -7,8 +7,10 @@ counters. After the first article, a title-like line starts a new article only w
 something besides its looks says so:
 
 - strong: the text after it opens with a dateline, a date line stands under it, the
-  article above ended with a credit, or listing chrome ("Selengkapnya", a counter, a share
-  row) stands between them;
+  article above ended with a credit, listing chrome ("Selengkapnya", a counter, a share
+  row) stands between them, or the page is a listing's rhythm: it opened with listing
+  chrome (or two articles did so before), and every article so far was a title over one
+  long block (listings run each article's paragraphs into one block);
 - medium: it is written in capitals or title case; the text after it has a date of its
   own in its first sentences; the article above is one long block followed by a blank
   line, as on a listing page.
@@ -76,6 +78,7 @@ class _Segmenter:
         self.held: list[Line] = []  # meta lines under a pending title
         self.broke = False  # listing chrome since the current article's last text
         self.ended = False  # a sidebar or footer began
+        self.headed = False  # the page opened with chrome (a listing's "Berita Terkini")
         texts = [line for line in lines if line.kind is Kind.TEXT]
         self.first = texts[0] if texts else None
 
@@ -86,6 +89,7 @@ class _Segmenter:
         for index, line in enumerate(self.lines):
             if line.kind in (Kind.CHROME, Kind.BREAK):
                 self.broke |= line.kind is Kind.BREAK and bool(self.drafts)
+                self.headed |= not self.drafts
             elif line.kind is Kind.END:
                 self.ended = True
             elif line.kind is Kind.META:
@@ -148,11 +152,15 @@ class _Segmenter:
         title = self.pending[-1]
         above = self.drafts[-1].body
         dateline = find_dateline(body.text)
+        # Listing rhythm: every article so far was a title over one long block.
+        rhythm = title.gap_before and len(above) == 1 and len(above[0].text) >= LISTING_BODY
+        listing = rhythm and all(len(d.body) == 1 for d in self.drafts) and (
+            len(self.drafts) >= 2 or self.headed)
         strong = (
             (dateline is not None and (dateline.end > 0 or dateline.site is not None))
             or any(m.date is not None for m in self.held)
             or (bool(above) and find_credit(above[-1].text) is not None)
-            or self.broke
+            or self.broke or listing
         )
         if strong:
             return True
@@ -164,8 +172,7 @@ class _Segmenter:
             "the text after it has a date of its own": date is not None and (
                 date.weekday is not None or date.year is not None),
             # A listing's rhythm: the article above is one long block, then a blank line.
-            "the article above is one block, as on a listing": (
-                title.gap_before and len(above) == 1 and len(above[0].text) >= LISTING_BODY),
+            "the article above is one block, as on a listing": rhythm,
         }
         if sum(signs.values()) < 2:
             return False
