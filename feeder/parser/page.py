@@ -20,11 +20,11 @@ from feeder.parser.common import Context, Parsed, Problem, make_slug
 from feeder.parser.credits import TRAILING_TAGS, Credit, find_credit
 from feeder.parser.dateline import Dateline, find_dateline
 from feeder.parser.dates import (
+    OWN_DATE_REACH,
     Mention,
     find_dates,
     first_sentence,
     oldest_first,
-    OWN_DATE_REACH,
     own_date,
     resolve_years,
 )
