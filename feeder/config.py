@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeder.errors import ConfigError
+from feeder.language import language
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("state_dir", "state", "Folder holding the SQLite store.", Path),
     Setting("rejected_dir", "rejected", "Folder unparseable files are moved to.", Path),
     Setting("site.title", "feeder", "Title of the feeds and the index page."),
-    Setting("site.description", "Latest articles", "Description of the feeds."),
+    Setting("site.description", "", "Description of the feeds; empty: \"Latest articles\" in "
+            "the site's language."),
     Setting("site.language", "id", "Language code of the articles (BCP 47)."),
     Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL of the output folder."),
     Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
@@ -161,6 +163,9 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             # Command-line paths are relative to where the command runs, like any CLI's.
             origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
             checked[s.attr] = (origin / checked[s.attr]).resolve()
+    if not checked["site_description"]:
+        checked["site_description"] = language(checked["site_language"]).gettext(
+            "Latest articles")
     if checked["site_icon"]:
         checked["site_icon"] = str((base / checked["site_icon"]).resolve())
     return Config(**checked, **tables)

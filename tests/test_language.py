@@ -12,9 +12,9 @@ from babel.messages.extract import extract_from_dir
 from lxml import html
 
 from feeder import publish
-from feeder.builder.language import language, languages
 from feeder.config import Config
 from feeder.ingest import Ingestor
+from feeder.language import language, languages
 from feeder.store import Store
 from tests.conftest import JAKARTA, ROOT
 from tests.feeds import read_json_feed

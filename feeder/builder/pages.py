@@ -20,9 +20,9 @@ from feeder.builder.channels import (
     feed_safe,
     tag_prefix,
 )
-from feeder.builder.language import catalogues
-from feeder.builder.language import language as interface
 from feeder.config import Config
+from feeder.language import catalogues
+from feeder.language import language as interface
 from feeder.sources import describe
 
 _LOADER = PackageLoader("feeder", "templates")

@@ -33,8 +33,8 @@ from feeder.builder.channels import (
     author_name,
     newest,
 )
-from feeder.builder.language import language as interface
 from feeder.config import Config
+from feeder.language import language as interface
 from feeder.sources import Source
 from feeder.text import xml_safe
 
