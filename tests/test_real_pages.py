@@ -21,6 +21,8 @@ FLOORS = {
     "unseen": {"articles": 0.98, "titles": 0.98, "dates": 0.98, "reporters": 0.98},
     "unseen2": {"articles": 0.98, "titles": 0.98, "dates": 0.96, "reporters": 0.98},
     "unseen3": {"articles": 0.98, "titles": 0.98, "dates": 0.98, "reporters": 0.98},
+    # Held out: its score when collected, below which a change must not take it.
+    "unseen4": {"articles": 0.98, "titles": 0.96, "dates": 0.93, "reporters": 0.96},
 }
 
 
