@@ -69,6 +69,8 @@ _BREAKING_SPACE = re.compile(r"[^\S\u00a0]+")
 
 
 def _collapse(text: str) -> str:
+    if "\u00a0" not in text:
+        return " ".join(text.split())  # the same, several times faster
     return _BREAKING_SPACE.sub(" ", text).strip()
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeder.parser import Context, parse
+from feeder.parser import Context, dates, parse
 from feeder.parser.dates import (
     WEEKDAY_NAMES,
     Resolved,
@@ -260,3 +260,31 @@ def test_a_date_written_as_yesterday_dates_the_article_the_day_after() -> None:
     (got,) = resolve(["Sumenep – Setelah kemarin (Kamis, 29 September 2022) KPU mengisi "
                       "materi di SMP, KPU kembali hadir di SMA."], at("2022-10-03"))
     assert got.day == date(2022, 9, 30) and got.notes == ()
+
+
+# Text full of dates and near-dates, to put find_dates' shortcut (trying the pattern only
+# near runs of digits) to the test against a plain search.
+NOISE = [" ", "   ", "\u00a0", "\t", "\n", ",", "(", ")", "/", ".", "-", "'", "1", "123",
+         "20252025", "x", "a", "K", "tanggal", "Kamis", "pada", "s.d.", "hingga", " " * 45]
+dates_and_noise = st.lists(st.one_of(
+    st.tuples(
+        st.sampled_from(["", "Kamis", "KAMIS", "jumat", "Jum'at", "Jum’at", "selasa", "Minggu",
+                         "rabu", "ahad", "senin pagi", "x"]),
+        st.lists(st.sampled_from([" ", "  ", ",", "(", "\t", "\u00a0"]), max_size=3)
+        .map("".join),
+        st.sampled_from(["1", "4", "12", "31", "123", "27-31", "13 – 15"]),
+        st.sampled_from([" ", "  ", "/", ".", "-", " / ", "\n"]),
+        st.sampled_from(["12", "7", "Desember", "des", "SEPT", "mei", "May", "x"]),
+        st.sampled_from(["", "/2025", " 2025", "/25", ". 2025", " 20250", "x"]),
+        st.sampled_from(["", ")", " )", "x"]),
+    ).map("".join),
+    st.sampled_from(NOISE),
+), max_size=14).map("".join)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(dates_and_noise)
+def test_find_dates_finds_what_a_plain_search_finds(text: str) -> None:
+    plain = list(dates._DATE.finditer(text.lower()))
+    quick = list(dates._near_digits(text.lower()))
+    assert [(m.span(), m.group()) for m in quick] == [(m.span(), m.group()) for m in plain]

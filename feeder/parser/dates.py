@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -121,7 +121,7 @@ def find_dates(text: str) -> list[Mention]:
     if not _DIGIT.search(text):
         return found
     matches = (_DATE_ANY_CASE.finditer(text) if "\u0130" in text
-               else _DATE.finditer(text.lower()))
+               else _near_digits(text.lower()))
     for match in matches:
         mention = _mention(match, text)
         before = text[max(0, match.start() - 80):match.start()]
@@ -134,6 +134,30 @@ def find_dates(text: str) -> list[Mention]:
                 mention = replace(mention, lag=1)
             found.append(mention)
     return found
+
+
+# A date starts at most this far before its first digit ("jum'at, tanggal (4/12)") and
+# ends at most this far after it ("13 – 15 september 2025)").
+_BEFORE_DIGITS = 40
+_AFTER_DIGITS = 48
+_DIGIT_RUNS = re.compile(r"\d\d*")
+
+
+def _near_digits(lowered: str) -> Iterator[re.Match[str]]:
+    """``_DATE.finditer(lowered)``, trying only near runs of digits: every date has one, and
+    most text has few, so the search skips most of it (a plain search tries the pattern at
+    every letter a weekday starts with)."""
+    pos = 0
+    for run in _DIGIT_RUNS.finditer(lowered):
+        if run.end() <= pos:
+            continue
+        match = _DATE.search(lowered, max(pos, run.start() - _BEFORE_DIGITS),
+                             run.end() + _AFTER_DIGITS)
+        if match is None or match.start() > run.end():
+            pos = run.end()  # a date that starts later is a later run's, seen in full there
+            continue
+        yield match
+        pos = match.end()
 
 
 def find_date(text: str) -> Mention | None:
