@@ -1,6 +1,6 @@
 """Run feeder's benchmarks, print a table and write ``benchmarks/RESULTS.md``.
 
-    python -m benchmarks.run            # everything, about 3 minutes on 2 cores
+    python -m benchmarks.run            # everything, 5-10 minutes on 2 cores (busy or not)
     python -m benchmarks.run --quick    # small sizes, well under a minute; no RESULTS.md
                                         # unless --results PATH is given
     python -m benchmarks.run --only parse rebuild
