@@ -35,7 +35,8 @@ test-later: $(STAMP)
 pages: $(STAMP)
 	$(BIN)/python -m tests.realpages
 
-# Benchmarks (issue #8): about 3 minutes on 2 cores; BENCH_ARGS=--quick for a short smoke run.
+# Benchmarks (issue #8; the peers section, issue #18, installs Hugo when it can): 5-10 minutes
+# on 2 cores; BENCH_ARGS=--quick for a short smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

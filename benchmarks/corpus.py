@@ -151,9 +151,12 @@ def single_text(n: int, day: date) -> str:
     return title + "\n\n" + "\n\n".join(p for p in grouped if p) + "\n"
 
 
-def markdown_text(n: int, day: date) -> str:
-    """A Markdown article with front matter and a little of every common construct."""
-    title, body = article_text(n, day)
+def markdown_text(n: int, day: date, *, tag: str = "") -> str:
+    """A Markdown article with front matter and a little of every common construct.
+
+    *day* may be a datetime: the front matter then gives the time too, which orders
+    articles of one day."""
+    title, body = article_text(n, day, tag=tag)
     sample = samples()[n % len(samples())]
     sentences = [s.strip() for s in _SENTENCE_END.split(body[len(sample.dateline):])
                  if s.strip()]

@@ -1,6 +1,6 @@
 """Run feeder's benchmarks, print a table and write ``benchmarks/RESULTS.md``.
 
-    python -m benchmarks.run            # everything, about 3 minutes on 2 cores
+    python -m benchmarks.run            # everything, 5-10 minutes on 2 cores (busy or not)
     python -m benchmarks.run --quick    # small sizes, well under a minute; no RESULTS.md
                                         # unless --results PATH is given
     python -m benchmarks.run --only parse rebuild
@@ -20,10 +20,10 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import import_, latency, memory, parse, rebuild, serving
+from benchmarks import import_, latency, memory, parse, peers, rebuild, serving
 from benchmarks.common import Scale, Section, machine, workspace
 
-NAMES = ("parse", "import", "rebuild", "latency", "serving", "memory")
+NAMES = ("parse", "import", "rebuild", "latency", "serving", "memory", "peers")
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -95,6 +95,7 @@ def _plan(scale: Scale, root: Path, chosen: set[str]
         "latency": lambda: latency.run(scale, fresh("latency")),
         "serving": lambda: serving.run(scale, fresh("serving")),
         "memory": memory_run,
+        "peers": lambda: peers.run(scale, fresh("peers")),
     }
     return [(name, steps[name]) for name in NAMES if name in chosen]
 
