@@ -33,6 +33,24 @@ class Picture:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Correction:
+    """A change readers are told about: the title or the text changed after the entry was
+    first published."""
+
+    at: datetime
+    what: str  # "title" or "text"
+    before: str | None = None  # the title it replaced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "what": self.what, "before": self.before}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Correction:
+        return cls(at=datetime.fromisoformat(data["at"]), what=data["what"],
+                   before=data.get("before"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """One published entry.
 
@@ -58,6 +76,7 @@ class Article:
     # The date was written in full (not inferred), so a future one is an embargo.
     scheduled: bool = False
     image: Picture | None = None
+    corrections: tuple[Correction, ...] = ()  # oldest first
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):
@@ -108,6 +127,10 @@ class Article:
         data["updated"] = self.updated.isoformat()
         data["tags"] = list(self.tags)
         data["image"] = dataclasses.asdict(self.image) if self.image else None
+        if self.corrections:
+            data["corrections"] = [c.to_dict() for c in self.corrections]
+        else:
+            del data["corrections"]  # what older versions stored, and the usual case
         return data
 
     @classmethod
@@ -118,6 +141,8 @@ class Article:
         values["tags"] = tuple(values.get("tags", ()))
         if values.get("image"):
             values["image"] = Picture(**values["image"])
+        values["corrections"] = tuple(Correction.from_dict(c)
+                                      for c in values.get("corrections", ()))
         return cls(**values)
 
 

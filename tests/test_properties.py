@@ -211,10 +211,12 @@ def _check_round_trip(batch: list[Article]) -> None:
                      a.updated.replace(microsecond=0)) for a in batch]
         else:
             items = tree.findall("channel/item")
-            got = [(rss_title(i), i.findtext("guid"),
+            # The invisible word joiner that keeps "</" in an RSS title from reading as an
+            # end tag is left out of the comparison (a title may hold one already).
+            got = [(rss_title(i).replace("\u2060", ""), i.findtext("guid"),
                     parsedate_to_datetime(i.findtext("pubDate") or ""), None) for i in items]
-            want = [(xml_safe(a.title), a.guid, a.published.replace(microsecond=0), None)
-                    for a in batch]
+            want = [(xml_safe(a.title).replace("\u2060", ""), a.guid,
+                     a.published.replace(microsecond=0), None) for a in batch]
         assert got == want, name
         for entry, article in zip(parsed.entries, batch, strict=True):
             assert entry.id == article.guid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import operator
 import re
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from lxml.html import fromstring, tostring
 
 from feeder.article import Article
 from feeder.config import Config
+from feeder.language import language as interface
 from feeder.sources import Source
 from feeder.text import has_xml_illegal, xml_safe
 
@@ -21,6 +23,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNEL_FILES = ("rss.xml", "atom.xml", "feed.json", "index.html")
 FEEDS = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
          "feed.json": "application/feed+json"}
+CORRECTIONS = "corrections/"  # the channel of corrected entries
 STYLESHEET = "feed.css"
 PAGE_STYLE = "site.css"  # one shared file, not a copy in each of many pages
 # The site's icon in the sizes readers and browsers ask for (all at the output's root).
@@ -50,6 +53,15 @@ class Channel:
     def of(cls, source: Source) -> Channel:
         return cls(source.title, source.description, source.prefix, source.language,
                    source.link)
+
+    @classmethod
+    def corrections(cls, config: Config) -> Channel:
+        """The entries corrected after they were first published, newest correction first."""
+        _ = interface(config.site_language).gettext
+        name = _("Corrections")  # (outside the f-string: the catalogue's extractor reads it)
+        return cls(f"{config.site_title} · {name}",
+                   _("Articles corrected after they were published, with what changed"),
+                   CORRECTIONS)
 
     @classmethod
     def tag(cls, slug: str, config: Config) -> Channel:
@@ -97,6 +109,24 @@ def feed_safe(article: Article) -> Article:
     if not str(changes.get("title", article.title)).strip():
         changes["title"] = "(untitled)"
     return dataclasses.replace(article, **changes) if changes else article  # type: ignore[arg-type]
+
+
+def corrections_html(article: Article, code: str) -> str:
+    """The notes telling readers what was corrected and when, in language *code*, as HTML
+    paragraphs to put after the article's text ("" for an entry never corrected)."""
+    if not article.corrections:
+        return ""
+    language = interface(code)
+    notes = []
+    for correction in article.corrections:
+        when = language.moment(correction.at)
+        if correction.what == "title" and correction.before:
+            note = language.gettext('Correction: title corrected on %(when)s; previously '
+                                    '"%(before)s"') % {"when": when, "before": correction.before}
+        else:
+            note = language.gettext("Correction: text corrected on %(when)s") % {"when": when}
+        notes.append(f'<p class="correction">{html.escape(note, quote=False)}</p>')
+    return "".join(notes)
 
 
 def tag_prefix(slug: str) -> str:

@@ -14,6 +14,7 @@ from feeder.builder.channels import (
     absolute_links,
     article_path,
     author_name,
+    corrections_html,
 )
 from feeder.config import Config
 
@@ -45,7 +46,8 @@ def _item(article: Article, config: Config) -> dict[str, Any]:
         "id": article.guid,
         "url": url,
         "title": article.title,
-        "content_html": absolute_links(article.content_html, url),
+        "content_html": absolute_links(article.content_html, url)
+        + corrections_html(article, config.site_language),
         "summary": article.summary,
         "date_published": article.published.isoformat(),
         "date_modified": article.updated.isoformat(),

@@ -17,6 +17,7 @@ from feeder.builder.channels import (
     Channel,
     article_path,
     author_name,
+    corrections_html,
     feed_safe,
     tag_prefix,
 )
@@ -79,5 +80,5 @@ def templates_digest() -> str:
 def page(template: str, config: Config, **context: Any) -> bytes:
     html = _environment(config.site_language).get_template(template).render(
         config=config, feeds=FEEDS, article_path=article_path, author_name=author_name,
-        tag_prefix=tag_prefix, **context)
+        tag_prefix=tag_prefix, corrections_html=corrections_html, **context)
     return html.encode()

@@ -31,6 +31,7 @@ from feeder.builder.channels import (
     archive_path,
     article_path,
     author_name,
+    corrections_html,
     newest,
 )
 from feeder.config import Config
@@ -43,7 +44,8 @@ HISTORY = "http://purl.org/syndication/history/1.0"
 DC = "http://purl.org/dc/elements/1.1/"
 Links = Sequence[tuple[str, str]]  # (rel, href)
 ENTRY_CACHE = 4096  # entries of both formats: a few full channels
-EntryKey = tuple[Article, str, str | None, bool]  # article, base URL, author, RSS or Atom
+# The article, the base URL, its author's name, RSS (or Atom), the language of its notes.
+EntryKey = tuple[Article, str, str | None, bool, str]
 _made: OrderedDict[EntryKey, bytes] = OrderedDict()  # made entries, least recent first
 INDENT = "  "
 PLACEHOLDER = "feeder:entries"
@@ -150,7 +152,7 @@ def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[
 
 
 def _key(article: Article, config: Config, rss: bool) -> EntryKey:
-    return article, config.site_base_url, author_name(article, config), rss
+    return article, config.site_base_url, author_name(article, config), rss, config.site_language
 
 
 def _entry(key: EntryKey) -> bytes:
@@ -194,7 +196,8 @@ def _remember(key: EntryKey, data: bytes) -> bytes:
     return data
 
 
-def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) -> bytes:
+def _make_entry(article: Article, base_url: str, author: str | None, rss: bool,
+                code: str) -> bytes:
     # The article is already feed_safe (see the builder's entry points); names from the
     # config are cleaned here, since TOML escapes can carry control characters.
     url = base_url + article_path(article)
@@ -213,7 +216,8 @@ def _make_entry(article: Article, base_url: str, author: str | None, rss: bool) 
     fe.updated(article.updated)
     # Readers take RSS <description> as HTML: escape the plain text, or markup in it runs.
     fe.summary(html.escape(article.summary, quote=False), type="html")
-    fe.content(absolute_links(article.content_html, url), type="html")
+    fe.content(absolute_links(article.content_html, url) + corrections_html(article, code),
+               type="html")
     if author:
         fe.author({"name": xml_safe(author)})
     for tag in article.tags:
