@@ -86,6 +86,8 @@ def _command(commands: Any, name: str, handler: Any, text: str) -> argparse.Argu
     sub.add_argument("--drop-dir", type=Path, help="Folder of article files (drop_dir).")
     sub.add_argument("--output-dir", type=Path, help="Folder for feeds (output_dir).")
     sub.add_argument("--state-dir", type=Path, help="Folder for the store (state_dir).")
+    sub.add_argument("--rejected-dir", type=Path, help="Folder rejected files are moved to "
+                     "(rejected_dir; default: rejected/ beside the drop folder).")
     sub.add_argument("-v", "--verbose", action="store_true", help="Log debug detail.")
     return sub
 
@@ -100,8 +102,8 @@ def _default_config() -> Path | None:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {"drop_dir": args.drop_dir, "output_dir": args.output_dir,
-            "state_dir": args.state_dir, "server.host": getattr(args, "host", None),
-            "server.port": getattr(args, "port", None)}
+            "state_dir": args.state_dir, "rejected_dir": args.rejected_dir,
+            "server.host": getattr(args, "host", None), "server.port": getattr(args, "port", None)}
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:

@@ -35,7 +35,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("drop_dir", "examples/drop", "Folder watched for article files.", Path),
     Setting("output_dir", "feeds", "Folder the feeds and pages are written to.", Path),
     Setting("state_dir", "state", "Folder holding the SQLite store.", Path),
-    Setting("rejected_dir", "rejected", "Folder unparseable files are moved to.", Path),
+    Setting("rejected_dir", "", "Folder unparseable files are moved to; empty: a folder named "
+            "rejected beside the drop folder.", Path),
     Setting("site.title", "feeder", "Title of the feeds and the index page."),
     Setting("site.description", "Latest articles", "Description of the feeds."),
     Setting("site.language", "id", "Language code of the articles (BCP 47)."),
@@ -154,10 +155,14 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
         if value is not None:
             checked[_BY_KEY[key].attr] = _check(_BY_KEY[key], value, "command line")
     for s in SETTINGS:
-        if s.kind is Path:
+        if s.kind is Path and checked[s.attr] is not None:
             # Command-line paths are relative to where the command runs, like any CLI's.
             origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
             checked[s.attr] = (origin / checked[s.attr]).resolve()
+    if checked["rejected_dir"] is None:
+        # Beside the drop folder, wherever that is: a --drop-dir elsewhere never leaves
+        # rejected files beside the config file.
+        checked["rejected_dir"] = checked["drop_dir"].parent / "rejected"
     return Config(**checked, **tables)
 
 
@@ -214,6 +219,8 @@ def _table(name: str, value: Any, where: str | None) -> dict[str, Any]:
 def _check(setting: Setting, value: Any, where: str | None) -> Any:
     key, kind = setting.key, setting.kind
     if kind is Path:
+        if key == "rejected_dir" and isinstance(value, str) and not value.strip():
+            return None  # the default, worked out from the drop folder
         if not isinstance(value, str | Path) or not str(value).strip():
             raise ConfigError(key, "must be a non-empty path", where)
         return Path(value)

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -33,19 +33,28 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 
 class RunningService:
-    def __init__(self, root: Path, **settings: Any) -> None:
+    """``feeder run`` on folders under *root*; *settings* go into its ``[service]`` table,
+    *server* into ``[server]``. *args* are added to the command line, and *config* replaces
+    the configuration file written here. *preexec* runs in the child before it starts
+    (to set resource limits, say)."""
+
+    def __init__(self, root: Path, *, args: Sequence[str] = (), config: Path | None = None,
+                 server: Mapping[str, Any] | None = None,
+                 preexec: Callable[[], None] | None = None, **settings: Any) -> None:
         self.root = root
         self.drop = root / "drop"
         self.output = root / "out"
         self.log_path = root / "service.log"
-        self.config = root / "feeder.toml"
+        self.config = config or root / "feeder.toml"
+        self.args = list(args)
+        self.preexec = preexec
         values = {"settle_seconds": 0.1, "rebuild_interval": 60.0, **settings}
-        service = "\n".join(f"{k} = {v!r}".replace("'", '"').replace("True", "true")
-                            .replace("False", "false") for k, v in values.items())
-        self.config.write_text(
-            'drop_dir = "drop"\noutput_dir = "out"\nstate_dir = "state"\n'
-            'rejected_dir = "rejected"\n[feed]\nmax_entries = 500\n'
-            f'[server]\nport = 0\n[service]\n{service}\n', encoding="utf-8")
+        if config is None:
+            self.config.write_text(
+                'drop_dir = "drop"\noutput_dir = "out"\nstate_dir = "state"\n'
+                'rejected_dir = "rejected"\n[feed]\nmax_entries = 500\n'
+                f'[server]\n{_table({"port": 0, **(server or {})})}\n'
+                f'[service]\n{_table(values)}\n', encoding="utf-8")
         self.drop.mkdir(exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
@@ -54,9 +63,10 @@ class RunningService:
         seen = len(self.log()) if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "feeder", "run", "--config", str(self.config)],
+            [sys.executable, "-m", "feeder", "run", "--config", str(self.config), *self.args],
             stdout=log, stderr=log, cwd=self.root, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True)  # its own process group, as in a terminal
+            start_new_session=True,  # its own process group, as in a terminal
+            preexec_fn=self.preexec)
         log.close()
         self.url = wait_for(lambda: self._served_url(seen), timeout=20)
         return self
@@ -118,3 +128,8 @@ class RunningService:
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, path)
         return path
+
+
+def _table(values: Mapping[str, Any]) -> str:
+    return "\n".join(f"{k} = {v!r}".replace("'", '"').replace("True", "true")
+                     .replace("False", "false") for k, v in values.items())
