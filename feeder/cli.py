@@ -1,7 +1,8 @@
 """Command line: the only place an exception becomes a message and an exit code.
 
 Exit codes: 0 success, 1 a checked file would be rejected, 2 bad usage or configuration,
-3 the build failed (previous outputs untouched).
+3 the build failed (previous outputs untouched), 4 the store or the drop folder cannot be
+used now (busy, locked, full, missing: nothing was changed; try again).
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from typing import Any
 from feeder import __version__, logs, publish
 from feeder.clock import Clock, system_clock
 from feeder.config import Config, load_config
-from feeder.errors import BuildError, ConfigError, ParseError
+from feeder.errors import (
+    BuildError,
+    ConfigError,
+    DropFolderUnavailable,
+    ParseError,
+    StoreUnavailable,
+)
 from feeder.ingest import Ingestor, copy_tree
 from feeder.parallel import Workers, worker_count
 from feeder.parser import Context, parse
 from feeder.store import Store
 
 log = logging.getLogger("feeder")
-EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
+EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD, EXIT_UNAVAILABLE = 1, 2, 3, 4
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -44,6 +51,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except BuildError as exc:
         log.error("%s", exc)
         return EXIT_BUILD
+    except (StoreUnavailable, DropFolderUnavailable) as exc:
+        log.error("%s", exc)
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
 
@@ -110,9 +120,13 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path, cache_mib=BULK_CACHE_MIB)
     try:
         with Workers(worker_count(config.processes)) as workers:
-            changes = Ingestor(store, config, workers, args.clock).scan(reparse=args.reparse)
+            ingestor = Ingestor(store, config, workers, args.clock)
+            changes = ingestor.scan(reparse=args.reparse)
             report = publish.build(store, config, now=args.clock(), force=args.force,
                                    workers=workers)
+            if rereads := store.take_rereads():  # entries quarantined by the build
+                changes += ingestor.ingest_many([config.drop_dir / p for p in rereads])
+                report = publish.build(store, config, now=args.clock(), workers=workers)
     finally:
         store.close()
     print(f"{changes.added} new, {changes.updated} updated, {changes.removed} retracted; "
@@ -168,6 +182,11 @@ def _status(args: argparse.Namespace, config: Config) -> int:
             print(f"scheduled {article.published.isoformat()}: {article.title}")
         for path, reason, at in store.rejections():
             print(f"rejected {at}: {path}: {reason}")
+        for path, (reason, since) in store.unreadable().items():
+            print(f"cannot be read since {since}: {path}: {reason}")
+        for key, reason, at, paths in store.quarantined():
+            again = ", ".join(paths.splitlines()) or "no file"
+            print(f"quarantined {at}: entry {key}: {reason} (read again from {again})")
     finally:
         store.close()
     return 0

@@ -56,10 +56,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server.host", "127.0.0.1", "Address the HTTP server binds to."),
     Setting("server.port", 8080, "Port the HTTP server listens on.", int, 0),
     Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
+    Setting("server.idle_timeout", 5.0, "Seconds an idle connection is kept open.", float,
+            0.1),
+    Setting("server.header_timeout", 10.0, "Seconds a client has to send a request's headers "
+            "(then 408).", float, 0.1),
+    Setting("server.max_header_bytes", 16384, "Largest request line and headers accepted "
+            "(larger: 431).", int, 1024),
+    Setting("server.max_connections", 0, "Open connections at most; 0: as many as the "
+            "descriptor limit leaves room for.", int, 0),
     Setting("service.rebuild_interval", 60.0, "Seconds between safety-net rescans and rebuilds.",
             float, 1),
     Setting("service.settle_seconds", 0.1, "A file must be unchanged this long before it is "
             "read.", float, 0),
+    Setting("service.close_wait_seconds", 5.0, "A file still open for writing is read once "
+            "closed, or once quiet this long.", float, 0),
+    Setting("service.empty_seconds", 5.0, "An empty file waits this long for its writer "
+            "before it is rejected.", float, 0),
     Setting("service.polling", False, "Use polling instead of inotify (network filesystems).",
             bool),
     Setting("service.log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
@@ -91,8 +103,14 @@ class Config:
     server_host: str
     server_port: int
     server_cache_control: str
+    server_idle_timeout: float
+    server_header_timeout: float
+    server_max_header_bytes: int
+    server_max_connections: int
     service_rebuild_interval: float
     service_settle_seconds: float
+    service_close_wait_seconds: float
+    service_empty_seconds: float
     service_polling: bool
     service_log_level: str
     service_log_format: str
