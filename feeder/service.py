@@ -239,14 +239,14 @@ class Service:
             if not self._more_coming(started):
                 break
         try:
-            self._build()
+            wrote = self._build()
         except (BuildError, StoreUnavailable, sqlite3.Error) as exc:
             metrics.BUILD_FAILURES.inc()
             self._failed(exc, "build")
             return False
         self._retry = FIRST_RETRY
-        for kind in ("build", "store"):
-            self.health.clear(kind)
+        for kind in ("build", "store", "output") if wrote else ("build", "store"):
+            self.health.clear(kind)  # what the build just showed to work
         return True
 
     def _failed(self, exc: Exception, kind: str | None = None) -> None:
@@ -297,7 +297,8 @@ class Service:
                 raise
             self.health.clear("drop")
 
-    def _build(self) -> None:
+    def _build(self) -> bool:
+        """Bring the outputs up to date; True if files were written."""
         assert self.store is not None
         now = self.clock()
         report = publish.build(self.store, self.config, now=now, workers=self.workers)
@@ -309,6 +310,7 @@ class Service:
             if self.pinger and feeds:
                 self.pinger.publish([self.config.url(name) for name in feeds])
         self._schedule_release(now)
+        return not report.skipped
 
     def _schedule_release(self, now: datetime) -> None:
         """Wake up when the next embargoed article is due; no file event will announce it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import re
 import signal
@@ -18,6 +20,19 @@ from typing import Any
 import feedparser
 
 SERVING = re.compile(r"serving .* on (http://\S+/)")
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def without_root_override() -> None:
+    """A ``preexec`` for the service: even run as root, it cannot read or write past file
+    permissions (root's power to is dropped from the capabilities the new program gets), so
+    an unreadable file or a read-only folder is one for it as for anyone else."""
+    if os.geteuid() == 0:
+        for capability in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+            if _LIBC.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+                os._exit(99)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
@@ -36,11 +51,12 @@ class RunningService:
     """``feeder run`` on folders under *root*; *settings* go into its ``[service]`` table,
     *server* into ``[server]``. *args* are added to the command line, and *config* replaces
     the configuration file written here. *preexec* runs in the child before it starts
-    (to set resource limits, say)."""
+    (to set resource limits, say); *wrap* is a command line that then runs feeder's."""
 
     def __init__(self, root: Path, *, args: Sequence[str] = (), config: Path | None = None,
                  server: Mapping[str, Any] | None = None,
-                 preexec: Callable[[], None] | None = None, **settings: Any) -> None:
+                 preexec: Callable[[], None] | None = None, wrap: Sequence[str] = (),
+                 **settings: Any) -> None:
         self.root = root
         self.drop = root / "drop"
         self.output = root / "out"
@@ -48,6 +64,7 @@ class RunningService:
         self.config = config or root / "feeder.toml"
         self.args = list(args)
         self.preexec = preexec
+        self.wrap = list(wrap)  # a command that runs feeder, such as unshare
         values = {"settle_seconds": 0.1, "rebuild_interval": 60.0, **settings}
         if config is None:
             self.config.write_text(
@@ -63,7 +80,8 @@ class RunningService:
         seen = len(self.log()) if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "feeder", "run", "--config", str(self.config), *self.args],
+            [*self.wrap, sys.executable, "-m", "feeder", "run", "--config", str(self.config),
+             *self.args],
             stdout=log, stderr=log, cwd=self.root, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,  # its own process group, as in a terminal
             preexec_fn=self.preexec)
@@ -113,6 +131,24 @@ class RunningService:
             body = error.read()
             error.close()
             return error.code, error.headers, body
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        status, _, body = self.get("/healthz")
+        return status, json.loads(body)
+
+    def metric(self, name: str) -> float:
+        """The value of one sample of ``/metrics`` (0 if absent)."""
+        _, _, body = self.get("/metrics")
+        for line in body.decode().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Another feeder command on the same configuration, e.g. ``status``."""
+        return subprocess.run([sys.executable, "-m", "feeder", *args, "--config",
+                               str(self.config)], cwd=self.root, text=True,
+                              capture_output=True, timeout=60, check=False)
 
     def titles(self) -> set[str]:
         status, _, body = self.get("/rss.xml")

@@ -5,13 +5,18 @@ Grouped by the case of the issue they pin; each would fail on the code before th
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.service import RunningService, wait_for
+from tests.service import RunningService, wait_for, without_root_override
 
 pytestmark = pytest.mark.slow
 
@@ -57,3 +62,223 @@ def test_rejected_dir_on_the_command_line(tmp_path: Path) -> None:
     finally:
         service.kill()
     assert not (tmp_path / "rejected").exists()
+
+
+# 1. Nothing from outside the drop folder is read, published or moved -----------------------
+
+def test_a_subfolder_swapped_for_a_link_publishes_and_moves_nothing_from_outside(
+        service: RunningService, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.txt").write_text(article("Rahasia Luar"), encoding="utf-8")
+    (elsewhere / "y.txt").write_bytes(bytes(range(256)) * 8)  # what feeder would reject
+    service.drop_file("sub/x.txt", article("Berita Satu"))
+    service.drop_file("sub/y.txt", article("Berita Dua"))
+    service.start()
+    wait_for(lambda: service.titles() == {"Berita Satu", "Berita Dua"})
+    # The swap of the issue: the watcher reports sub/x.txt and sub/y.txt, the old ends of
+    # the moves, which now lead through the link.
+    os.rename(service.drop / "sub", service.drop / "lama")
+    os.symlink(elsewhere, service.drop / "sub")
+    wait_for(lambda: "Rahasia Luar" in service.titles() or "rejected sub:" in service.log())
+    wait_for(lambda: "sub/y.txt" in service.log())
+    assert service.titles() == {"Berita Satu", "Berita Dua"}
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["x.txt", "y.txt"]
+    assert (tmp_path / "rejected" / "sub").is_symlink()  # the link itself, with its note
+    assert "symbolic link" in (tmp_path / "rejected" / "sub.why.txt").read_text("utf-8")
+
+
+# 2. A missing drop folder is an error state, not an empty folder ---------------------------
+
+def test_a_drop_folder_renamed_away_retracts_nothing_and_publishing_resumes(
+        tmp_path: Path) -> None:
+    service = RunningService(tmp_path, rebuild_interval=1.0)
+    titles = {f"Berita {n}" for n in range(4)}
+    for n in range(4):
+        service.drop_file(f"a{n}.txt", article(f"Berita {n}"))
+    try:
+        service.start()
+        wait_for(lambda: service.titles() == titles)
+        os.rename(service.drop, tmp_path / "pindah")
+        wait_for(lambda: service.titles() != titles or service.health()[0] == 503)
+        assert service.titles() == titles
+        # Past several safety-net rescans (one a second), each of which is a retry.
+        wait_for(lambda: service.log().count("trying again") >= 3)
+        assert service.titles() == titles
+        status, body = service.health()
+        assert status == 503 and "missing" in body["problems"]["drop"]
+        assert (service.output / "articles").exists() and len(
+            list((service.output / "articles").iterdir())) == 4
+        os.rename(tmp_path / "pindah", service.drop)
+        wait_for(lambda: service.health()[0] == 200)
+        service.drop_file("baru.txt", article("Berita Baru"))
+        wait_for(lambda: service.titles() == titles | {"Berita Baru"})
+    finally:
+        service.kill()
+
+
+def test_an_empty_folder_in_place_of_the_drop_folder_retracts_nothing(
+        tmp_path: Path) -> None:
+    """What an unmounted share looks like: the same path, an empty folder, another inode."""
+    service = RunningService(tmp_path, rebuild_interval=1.0)
+    titles = {f"Berita {n}" for n in range(4)}
+    for n in range(4):
+        service.drop_file(f"a{n}.txt", article(f"Berita {n}"))
+    try:
+        service.start()
+        wait_for(lambda: service.titles() == titles)
+        os.rename(service.drop, tmp_path / "share")
+        service.drop.mkdir()
+        wait_for(lambda: service.titles() != titles or "not the folder" in str(
+            service.health()[1]["problems"]))
+        assert service.titles() == titles
+        service.drop.rmdir()
+        os.rename(tmp_path / "share", service.drop)  # mounted again
+        wait_for(lambda: service.health()[0] == 200)
+        (service.drop / "a0.txt").unlink()  # a real deletion still retracts
+        wait_for(lambda: service.titles() == titles - {"Berita 0"})
+    finally:
+        service.kill()
+
+
+# 3. Busy, locked and full are waited out; only corruption moves the store aside -------------
+
+def _published(service: RunningService) -> dict[str, str]:
+    _, _, body = service.get("/feed.json")
+    return {item["title"]: item["date_published"] for item in json.loads(body)["items"]}
+
+
+def test_a_locked_store_at_start_is_waited_for_not_moved_aside(
+        service: RunningService, tmp_path: Path) -> None:
+    path = service.drop_file("a.txt", article("Berita Lama"))
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # arrived long ago: its history counts
+    service.start()
+    wait_for(lambda: service.titles() == {"Berita Lama"})
+    before = _published(service)
+    service.stop()
+    path.write_text(article("Berita Lama", "Isi yang diperbaiki."), encoding="utf-8")
+    lock = sqlite3.connect(tmp_path / "state" / "feeder.sqlite3", isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")  # another process in the middle of writing
+        service.start()
+        wait_for(lambda: "locked" in str(service.health()[1]["problems"]))
+        status = service.command("status")
+        assert status.returncode == 0 and "entries: 1" in status.stdout
+    finally:
+        lock.close()
+    wait_for(lambda: service.health()[0] == 200)
+    wait_for(lambda: "diperbaiki" in service.get("/feed.json")[2].decode())
+    assert _published(service) == before  # the edit kept the entry's first publication
+    assert not list((tmp_path / "state").glob("*broken*"))
+
+
+def _can_mount_in_a_namespace() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "true"],
+        capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_in_a_namespace(),
+                    reason="needs unshare and user namespaces to mount a small disk")
+def test_a_full_state_disk_at_start_is_waited_out_not_moved_aside(tmp_path: Path) -> None:
+    """The state disk fills up while feeder is down: the service then runs in a mount
+    namespace of its own whose state folder is a small tmpfs, filled to the last block."""
+    service = RunningService(tmp_path)
+    state = tmp_path / "state"
+    try:
+        for n in range(3):
+            path = service.drop_file(f"a{n}.txt", article(f"Berita {n}"))
+            os.utime(path, (1_700_000_000 + n, 1_700_000_000 + n))
+        service.start()
+        wait_for(lambda: len(service.titles()) == 3)
+        before = _published(service)
+        service.kill()  # the write-ahead log stays: the next start writes to it first
+        os.rename(state, tmp_path / "staged")
+        state.mkdir()
+        size = sum(p.stat().st_size for p in (tmp_path / "staged").iterdir()) + 65536
+        script = (f"mount -t tmpfs -o size={size} tmpfs {state} && cp -a {tmp_path}/staged/. "
+                  f"{state}/ && (cat /dev/zero > {state}/filler 2>/dev/null; true) && "
+                  'exec "$@"')
+        service.wrap = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                        script, "sh"]
+        service.start()
+        wait_for(lambda: "disk is full" in str(service.health()[1]["problems"]))
+        assert service.process is not None
+        inside = Path(f"/proc/{service.process.pid}/root{state}")
+        (inside / "filler").unlink()  # room again
+        wait_for(lambda: service.health()[0] == 200)
+        assert _published(service) == before
+        assert sorted(p.name for p in inside.iterdir() if "broken" in p.name) == []
+    finally:
+        service.kill()
+
+
+# 4. One undecodable row is quarantined; everything else keeps publishing -------------------
+
+def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
+        service: RunningService, tmp_path: Path) -> None:
+    service.drop_file("a.txt", article("Berita Satu"))
+    service.drop_file("b.txt", article("Berita Dua"))
+    service.start()
+    wait_for(lambda: service.titles() == {"Berita Satu", "Berita Dua"})
+    service.stop()
+    with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
+        db.execute("UPDATE entries SET data = substr(data, 1, 40) WHERE data LIKE ?",
+                   ("%Berita Satu%",))  # still a healthy database to SQLite
+    db.close()
+    service.start()
+    service.drop_file("c.txt", article("Berita Tiga"))
+    wait_for(lambda: service.titles() == {"Berita Satu", "Berita Dua", "Berita Tiga"})
+    assert service.health()[0] == 200
+    assert service.metric("feeder_quarantined_entries_total") == 1
+    status = service.command("status")
+    assert "quarantined" in status.stdout and "a.txt" in status.stdout
+
+
+# 7. Every name is accounted for --------------------------------------------------------------
+
+def test_a_fifo_and_an_unreadable_file_are_listed_and_nothing_hangs(tmp_path: Path) -> None:
+    service = RunningService(tmp_path, preexec=without_root_override)
+    try:
+        service.start()
+        wait_for(lambda: service.health()[0] == 200)
+        os.mkfifo(service.drop / "pipa.txt")
+        secret = service.drop / "tertutup.txt"
+        secret.write_text(article("Berita Tertutup"), encoding="utf-8")
+        secret.chmod(0)
+        service.drop_file("baru.txt", article("Berita Baru"))
+        wait_for(lambda: service.titles() == {"Berita Baru"})
+        wait_for(lambda: service.metric("feeder_unreadable_files") == 2)
+        status = service.command("status").stdout
+        assert "pipa.txt: a FIFO (named pipe), not a file" in status
+        assert "tertutup.txt: permission denied" in status
+        secret.chmod(0o644)  # readable now: picked up on its own
+        wait_for(lambda: "Berita Tertutup" in service.titles())
+        assert service.metric("feeder_unreadable_files") == 1
+        assert service.log().count("cannot read pipa.txt") == 1
+    finally:
+        service.kill()
+
+
+# 9. /healthz says what is wrong; a failed build is retried within seconds --------------------
+
+def test_healthz_turns_503_with_a_read_only_output_folder_and_recovers(
+        tmp_path: Path) -> None:
+    service = RunningService(tmp_path, preexec=without_root_override)
+    try:
+        service.start()
+        wait_for(lambda: service.health()[0] == 200)
+        service.output.chmod(0o555)
+        service.drop_file("a.txt", article("Berita Satu"))
+        wait_for(lambda: service.health()[0] == 503)
+        problems = wait_for(lambda: {"output", "build"} <= set(
+            body := service.health()[1]["problems"]) and body)
+        assert "cannot be written" in problems["output"]
+        assert service.metric("feeder_build_failures_total") >= 1
+        service.output.chmod(0o755)
+        # Back within seconds: the retry (1, 2, 4 ... s), not the 60 s safety net.
+        wait_for(lambda: service.titles() == {"Berita Satu"}, timeout=8)
+        assert service.health()[0] == 200
+    finally:
+        service.output.chmod(0o755)
+        service.kill()
