@@ -170,10 +170,13 @@ class Ingestor:
 
     # Whole folder ---------------------------------------------------------------------
 
-    def scan(self, *, reparse: bool = False) -> Changes:
+    def scan(self, *, reparse: bool = False,
+             busy: Callable[[Path], bool] = lambda path: False) -> Changes:
         """Catch up with everything in the drop folder: new, edited and deleted files.
 
-        *reparse* reads every file again, as after a change of categories. Raises
+        *reparse* reads every file again, as after a change of categories. *busy* files
+        (the watcher is letting them settle: their writer may be at work), asked just
+        before each batch is read, are left for the watcher to report. Raises
         DropFolderUnavailable if the folder is missing or unreadable, or if it would
         retract most entries from a folder that is not the one they were seen in.
         """
@@ -187,10 +190,10 @@ class Ingestor:
         paths = [self.root / r for r in names]
         self.attacher.listing = _listing(paths)
         try:
-            changes = self._scan(paths, reparse)
+            changes = self._scan(paths, reparse, busy)
         finally:
             self.attacher.listing = None
-        changes += self._odd(listing)
+        changes += self._odd(listing, busy)
         with self.store.batch():
             for relative in gone:
                 changes += self._forget(relative)
@@ -213,7 +216,7 @@ class Ingestor:
         log.warning("%d of %d files are gone from %s: retracting what they carried", gone,
                     stored, self.root)
 
-    def _scan(self, paths: list[Path], reparse: bool) -> Changes:
+    def _scan(self, paths: list[Path], reparse: bool, busy: Callable[[Path], bool]) -> Changes:
         changes = Changes()
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
         batches = list(chunked(paths, BATCH))
@@ -225,19 +228,19 @@ class Ingestor:
             ready, parsing = parsing, (self._read_ahead(batches[done], reparse, known)
                                        if done < len(batches) else None)
             # The workers parse the next batch while this one is stored.
-            changes += self._ingest_batch(batch, ready, reparse)
+            changes += self._ingest_batch([p for p in batch if not busy(p)], ready, reparse)
             if progress:
                 progress(min(done * BATCH, len(paths)))
         if progress:
             progress.close()
         return changes
 
-    def _odd(self, listing: Listing) -> Changes:
+    def _odd(self, listing: Listing, busy: Callable[[Path], bool]) -> Changes:
         """Account for what the walk found that is not a file to read."""
         changes = Changes()
         with self.store.batch():
             for relative, st in listing.odd.items():
-                if not is_ignored(relative):
+                if not is_ignored(relative) and not busy(self.root / relative):
                     changes += self.ingest(self.root / relative, seen=st)
             for folder, reason in listing.unlistable.items():
                 self._cannot_read(folder + "/", f"the folder cannot be listed: {reason}")
@@ -525,7 +528,7 @@ class Ingestor:
     def _rejected_name(self, relative: PurePosixPath) -> Path:
         target = self.config.rejected_dir / relative
         stem, n = target, 1
-        while os.path.lexists(target) or os.path.lexists(f"{target}.why.txt"):
+        while os.path.lexists(target):  # a note alone is one a crash left: rewritten
             n += 1
             target = stem.with_name(f"{stem.stem}.{n}{stem.suffix}")
         return target

@@ -148,6 +148,7 @@ class Service:
             self.watcher.stop()
         self.watcher = Watcher(self.config.drop_dir, self.enqueue,
                                settle_seconds=self.config.service_settle_seconds,
+                               close_wait_seconds=self.config.service_close_wait_seconds,
                                polling=self.config.service_polling)
         try:
             self.watcher.start()
@@ -291,7 +292,8 @@ class Service:
         if self._scan_due:
             self._scan_due = False
             try:
-                self.ingestor.scan()
+                watcher = self.watcher
+                self.ingestor.scan(busy=watcher.busy if watcher else lambda path: False)
             except BaseException:
                 self._scan_due = True
                 raise
@@ -361,10 +363,10 @@ def serve_forever(config: Config, clock: Clock | None = None) -> int:
         log.error("could not start the HTTP server on %s:%s", config.server_host,
                   config.server_port)
         return 1
-    host, port = server.servers[0].sockets[0].getsockname()[:2]
-    log.info("serving %s on http://%s:%s/ (watching %s)", config.output_dir, host, port,
-             config.drop_dir)
     if service.start():
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        log.info("serving %s on http://%s:%s/ (watching %s)", config.output_dir, host, port,
+                 config.drop_dir)
         stop.wait()
     server.should_exit = True
     thread.join(timeout=5)

@@ -65,7 +65,8 @@ class RunningService:
         self.args = list(args)
         self.preexec = preexec
         self.wrap = list(wrap)  # a command that runs feeder, such as unshare
-        values = {"settle_seconds": 0.1, "rebuild_interval": 60.0, **settings}
+        values = {"settle_seconds": 0.1, "rebuild_interval": 60.0, "empty_seconds": 0.3,
+                  **settings}
         if config is None:
             self.config.write_text(
                 'drop_dir = "drop"\noutput_dir = "out"\nstate_dir = "state"\n'
