@@ -506,11 +506,12 @@ class Ingestor:
                         "the file and drop it into the folder again.\n", encoding="utf-8",
                         errors="replace")
         try:
-            self.drop.move_out(relative, destination)
+            judged = seen or self.drop.lstat(relative)  # the version judged: later writes
+            self.drop.move_out(relative, destination)  # to it bring it back
         except FileNotFoundError:
             note.unlink(missing_ok=True)
             return self._forget(relative)
-        self._watch_rejected(destination, relative)
+        self._watch_rejected(destination, relative, judged)
         self.store.add_rejection(printable, reason, now)
         log.error("rejected %s: %s (moved to %s)", where, reason, destination)
         metrics.FILES_REJECTED.inc()
@@ -533,15 +534,11 @@ class Ingestor:
             target = stem.with_name(f"{stem.stem}.{n}{stem.suffix}")
         return target
 
-    def _watch_rejected(self, destination: Path, relative: str) -> None:
-        try:
-            st = os.lstat(destination)
-        except OSError:
-            return
-        if stat.S_ISREG(st.st_mode):
+    def _watch_rejected(self, destination: Path, relative: str, judged: os.stat_result) -> None:
+        if stat.S_ISREG(judged.st_mode):
             with self._rejected_lock:
                 self._rejected[destination] = _Rejected(
-                    relative, st.st_size, st.st_mtime_ns,
+                    relative, judged.st_size, judged.st_mtime_ns,
                     time.monotonic() + WATCH_REJECTED_SECONDS)
 
     def changed_rejects(self) -> list[Path]:

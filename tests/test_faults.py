@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -235,6 +236,74 @@ def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
     assert "quarantined" in status.stdout and "a.txt" in status.stdout
 
 
+# 6. Slow writers are read once, complete --------------------------------------------------
+
+def _write_slowly(path: Path, pieces: list[tuple[float, str]]) -> None:
+    """One writer holding the file open: each piece after a pause of its own."""
+    with path.open("w", encoding="utf-8") as handle:
+        for pause, text in pieces:
+            threading.Event().wait(pause)
+            handle.write(text)
+            handle.flush()
+
+
+def test_slow_writers_are_read_once_when_they_are_done(tmp_path: Path) -> None:
+    service = RunningService(tmp_path, empty_seconds=5.0, close_wait_seconds=5.0)  # shipped
+    try:
+        _slow_writers(service)
+    finally:
+        service.kill()
+
+
+def _slow_writers(service: RunningService) -> None:
+    service.start()
+    wait_for(lambda: service.health()[0] == 200)
+    writers = {
+        # Created empty, written half a second later.
+        "kosong.txt": [(0.0, ""), (0.5, article("Berita Terlambat"))],
+        # Front matter still being written when a settle time has passed.
+        "rapat.md": [(0.0, "---\n"), (0.3, "title: Rapat"), (0.3, " Pleno\n---\n\n"),
+                     (0.3, "Isi berita rapat.\n")],
+        # A titled file written in many pieces.
+        "panjang.txt": [(0.0, "Laporan Panjang\n\n"), *[(0.1, f"Kalimat {n}. ")
+                                                         for n in range(12)]],
+    }
+    threads = [threading.Thread(target=_write_slowly, args=(service.drop / name, pieces))
+               for name, pieces in writers.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wanted = {"Berita Terlambat", "Rapat Pleno", "Laporan Panjang"}
+    wait_for(lambda: service.titles() == wanted)
+    log = service.log()
+    assert "rejected" not in log
+    for name in writers:
+        assert log.count(f"{name}: 1 article(s), 1 new") == 1, name
+        assert f"{name}: 1 article(s), 0 new, 1 updated" not in log, name
+    _, _, body = service.get("/feed.json")
+    assert "Kalimat 11." in body.decode()
+
+
+def test_a_file_rejected_while_its_writer_was_at_work_comes_back(tmp_path: Path) -> None:
+    service = RunningService(tmp_path, close_wait_seconds=0.3)
+    try:
+        service.start()
+        wait_for(lambda: service.health()[0] == 200)
+        path = service.drop / "rapat.md"
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write("---\n")
+            handle.flush()  # then a pause longer than anything feeder waits for
+            wait_for(lambda: "rejected rapat.md" in service.log())
+            handle.write("title: Rapat Pleno\n---\n\nIsi berita.\n")
+        wait_for(lambda: "Rapat Pleno" in service.titles())
+        assert not (tmp_path / "rejected" / "rapat.md").exists()
+        assert not (tmp_path / "rejected" / "rapat.md.why.txt").exists()
+        assert "rapat.md changed after it was rejected" in service.log()
+    finally:
+        service.kill()
+
+
 # 7. Every name is accounted for --------------------------------------------------------------
 
 def test_a_fifo_and_an_unreadable_file_are_listed_and_nothing_hangs(tmp_path: Path) -> None:
@@ -258,6 +327,34 @@ def test_a_fifo_and_an_unreadable_file_are_listed_and_nothing_hangs(tmp_path: Pa
         assert service.log().count("cannot read pipa.txt") == 1
     finally:
         service.kill()
+
+
+# 8. One odd name never holds up the others, nor forges a log line ---------------------------
+
+def test_an_invalid_utf8_name_in_a_burst_delays_nothing(service: RunningService,
+                                                         tmp_path: Path) -> None:
+    service.start()
+    wait_for(lambda: service.health()[0] == 200)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    titles = {f"Berita {n}" for n in range(30)}
+    for n in range(30):
+        (staging / f"b{n:02}.txt").write_text(article(f"Berita {n}"), encoding="utf-8")
+    bad = os.fsencode(staging) + b"/rusak-\xff\xfe.txt"
+    with open(bad, "wb") as handle:
+        handle.write(article("Nama Rusak").encode())
+    (staging / "baris\nrejected palsu.txt").write_text(article("Nama Dua Baris"),
+                                                       encoding="utf-8")
+    for name in sorted(os.listdir(os.fsencode(staging))):  # the burst: renamed in at once
+        os.rename(os.fsencode(staging) + b"/" + name, os.fsencode(service.drop) + b"/" + name)
+    # Read within seconds, in the same batches, not at the next safety-net scan.
+    wait_for(lambda: service.titles() == titles | {"Nama Dua Baris"}, timeout=5)
+    wait_for(lambda: os.path.exists(os.fsencode(tmp_path) + b"/rejected/rusak-\xff\xfe.txt"))
+    log = service.log()
+    assert "not valid UTF-8" in log
+    assert "baris\\nrejected palsu.txt: 1 article(s)" in log  # escaped, on its own line
+    assert not [line for line in log.splitlines() if line.startswith("rejected palsu")]
+    assert "UnicodeEncodeError" not in log and "Traceback" not in log
 
 
 # 9. /healthz says what is wrong; a failed build is retried within seconds --------------------
