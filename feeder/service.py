@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeder import metrics, output, publish
 from feeder.clock import Clock, system_clock
 from feeder.config import Config
+from feeder.connections import Limits
 from feeder.database import is_corruption
 from feeder.errors import BuildError, DropFolderUnavailable, StoreUnavailable
 from feeder.health import Health
@@ -336,7 +337,11 @@ def serve_forever(config: Config, clock: Clock | None = None) -> int:
     service = Service(config, clock)
     app = FeedServer(config.output_dir, config.server_cache_control, extra_routes={
         "/healthz": service.health_response, "/metrics": metrics.exposition})
-    server = uvicorn.Server(make_config(app, config.server_host, config.server_port))
+    limits = Limits(idle=config.server_idle_timeout, header=config.server_header_timeout,
+                    max_header=config.server_max_header_bytes,
+                    max_connections=config.server_max_connections)
+    server = uvicorn.Server(make_config(app, config.server_host, config.server_port,
+                                        limits=limits))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import socket
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,7 +148,8 @@ def test_an_empty_folder_in_place_of_the_drop_folder_retracts_nothing(
 # 3. Busy, locked and full are waited out; only corruption moves the store aside -------------
 
 def _published(service: RunningService) -> dict[str, str]:
-    _, _, body = service.get("/feed.json")
+    # rss.xml, which titles() reads, is written a moment before feed.json.
+    _, _, body = wait_for(lambda: (got := service.get("/feed.json"))[0] == 200 and got)
     return {item["title"]: item["date_published"] for item in json.loads(body)["items"]}
 
 
@@ -236,6 +240,90 @@ def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
     assert "quarantined" in status.stdout and "a.txt" in status.stdout
 
 
+# 5. The server closes idle connections, bounds headers, caps connections -------------------
+
+def _port(service: RunningService) -> int:
+    return int(service.url.rstrip("/").rsplit(":", 1)[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_1100_idle_sockets_under_ulimit_1024_neither_lock_out_readers_nor_files(
+        tmp_path: Path) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1300:
+        pytest.skip("the test itself needs 1,300 descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1300), hard))
+
+    def systemd_default() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    # Idle connections live long here, so the cap, not the idle timeout, is what holds.
+    service = RunningService(tmp_path, preexec=systemd_default, server={"idle_timeout": 60.0})
+    sockets: list[socket.socket] = []
+    try:
+        service.start()
+        wait_for(lambda: service.health()[0] == 200)
+        for _ in range(1100):
+            sockets.append(socket.create_connection(("127.0.0.1", _port(service))))
+        for n in range(3):
+            service.drop_file(f"a{n}.txt", article(f"Berita {n}"))
+        # New readers get in, and the files are read (their descriptors are there).
+        wait_for(lambda: service.titles() == {f"Berita {n}" for n in range(3)})
+        assert service.health()[0] == 200
+        assert "Too many open files" not in service.log()
+        assert service.process is not None
+        assert len(os.listdir(f"/proc/{service.process.pid}/fd")) < 1024
+    finally:
+        for sock in sockets:
+            sock.close()
+        service.kill()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_100_mb_header_is_refused_with_431_at_once(service: RunningService) -> None:
+    service.start()
+    wait_for(lambda: service.health()[0] == 200)
+    assert service.process is not None
+    cpu = _cpu_seconds(service.process.pid)
+    started = time.monotonic()
+    sent = 0
+    with socket.create_connection(("127.0.0.1", _port(service)), timeout=10) as sock:
+        sock.sendall(b"GET /rss.xml HTTP/1.1\r\nHost: feeder\r\nX-Besar: ")
+        chunk = b"a" * (1 << 20)
+        try:
+            while sent < 100 << 20:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: it answered already
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    # What the client still sent was dropped unread for a second (so it could read the
+    # answer rather than a reset), then the connection was closed.
+    assert time.monotonic() - started < 4.0
+    used = _cpu_seconds(service.process.pid) - cpu
+    print(f"server CPU for {sent >> 20} MB sent: {used:.2f} s")
+    assert used < 1.0
+    assert service.get("/rss.xml")[0] == 200  # and everyone else is served
+
+
+def test_slow_headers_get_408_and_idle_connections_are_closed(tmp_path: Path) -> None:
+    service = RunningService(tmp_path, server={"idle_timeout": 1.0, "header_timeout": 1.0})
+    try:
+        service.start()
+        with socket.create_connection(("127.0.0.1", _port(service)), timeout=10) as slow, \
+                socket.create_connection(("127.0.0.1", _port(service)), timeout=10) as idle:
+            slow.sendall(b"GET /rss.xml HTTP/1.1\r\nHost: feeder\r\n")  # and no more
+            assert slow.recv(4096).startswith(b"HTTP/1.1 408 ")
+            assert idle.recv(4096) == b""  # closed without a word: it never asked anything
+    finally:
+        service.kill()
+
+
 # 6. Slow writers are read once, complete --------------------------------------------------
 
 def _write_slowly(path: Path, pieces: list[tuple[float, str]]) -> None:
@@ -281,8 +369,7 @@ def _slow_writers(service: RunningService) -> None:
     for name in writers:
         assert log.count(f"{name}: 1 article(s), 1 new") == 1, name
         assert f"{name}: 1 article(s), 0 new, 1 updated" not in log, name
-    _, _, body = service.get("/feed.json")
-    assert "Kalimat 11." in body.decode()
+    wait_for(lambda: "Kalimat 11." in service.get("/feed.json")[2].decode())
 
 
 def test_a_file_rejected_while_its_writer_was_at_work_comes_back(tmp_path: Path) -> None:
@@ -379,3 +466,14 @@ def test_healthz_turns_503_with_a_read_only_output_folder_and_recovers(
     finally:
         service.output.chmod(0o755)
         service.kill()
+
+
+def test_a_deleted_output_folder_is_written_again_within_seconds(
+        service: RunningService) -> None:
+    service.drop_file("a.txt", article("Berita Satu"))
+    service.start()
+    wait_for(lambda: service.titles() == {"Berita Satu"})
+    shutil.rmtree(service.output)
+    # Found by the folder check (every 2 s), not the 60 s safety net.
+    wait_for(lambda: service.titles() == {"Berita Satu"}, timeout=6)
+    assert (service.output / "index.html").exists()
