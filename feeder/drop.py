@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from feeder.errors import DropFolderUnavailable
+from feeder.parser import SUFFIXES as ARTICLE_SUFFIXES
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
@@ -118,6 +119,8 @@ class DropFolder:
             if stat.S_ISREG(st.st_mode):
                 listing.files.append(relative)
             elif stat.S_ISDIR(st.st_mode):
+                if PurePosixPath(name).suffix.lower() in ARTICLE_SUFFIXES:
+                    listing.odd[relative] = st  # noted, and walked like any folder
                 self._descend(fd, name, relative, st, depth + 1, listing)
             else:
                 listing.odd[relative] = st

@@ -198,6 +198,7 @@ class Ingestor:
             for relative in gone:
                 changes += self._forget(relative)
         self.store.set_meta("drop_identity", _identity(identity))
+        metrics.SCANS.inc()
         still = present | set(listing.unlistable)
         self._readable([r for r in self._unreadable if r not in still and not any(
             r.startswith(folder + "/") for folder in listing.unlistable)])
@@ -338,8 +339,13 @@ class Ingestor:
             if (problem := check_drop_folder(self.root)) is not None:
                 raise DropFolderUnavailable(problem) from None
             return self._forget(relative)
-        if stat.S_ISDIR(st.st_mode):
-            return self._forget(relative)  # a folder's own event; its files are reported
+        if stat.S_ISDIR(st.st_mode):  # its files are reported on their own
+            changes = self.store.remove_file(relative, keep=self._keeps(relative)) if (
+                self.store.file(relative)) else Changes()
+            if seen is not None:  # the scan met a folder named like an article file
+                self._cannot_read(relative, "a folder named like an article file; the files "
+                                  "in it are read as a subfolder's")
+            return changes
         if not stat.S_ISREG(st.st_mode):
             raise NotAFile(f"{kind(st.st_mode)}, not a file", link=stat.S_ISLNK(st.st_mode))
         known = self.store.file(relative)

@@ -19,6 +19,8 @@ BUILD_FAILURES = Counter("feeder_build_failures", "Rebuilds that failed (each is
 QUARANTINED = Counter("feeder_quarantined_entries", "Stored entries that could not be decoded, "
                       "taken out of the feeds and read again from their files.",
                       registry=REGISTRY)
+SCANS = Counter("feeder_scans", "Full scans of the drop folder completed (the safety net).",
+                registry=REGISTRY)
 UNREADABLE = Gauge("feeder_unreadable_files", "Names in the drop folder that cannot be read "
                    "(listed by `feeder status` with the reason).", registry=REGISTRY)
 DEGRADED = Gauge("feeder_degraded", "1 while something holds publishing back (/healthz says "

@@ -6,11 +6,13 @@ Grouped by the case of the issue they pin; each would fail on the code before th
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import shutil
 import socket
 import sqlite3
+import stat
 import subprocess
 import threading
 import time
@@ -19,6 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from feeder.database import is_corruption
+from feeder.drop import MAX_DEPTH, DropFolder, NotAFile
+from feeder.logs import shown
+from feeder.watcher import _RateLimit
 from tests.conftest import ROOT
 from tests.service import RunningService, wait_for, without_root_override
 
@@ -416,6 +422,41 @@ def test_a_fifo_and_an_unreadable_file_are_listed_and_nothing_hangs(tmp_path: Pa
         service.kill()
 
 
+def test_links_devices_folders_named_like_files_and_unlistable_folders_are_accounted_for(
+        tmp_path: Path) -> None:
+    service = RunningService(tmp_path, preexec=without_root_override, rebuild_interval=1.0)
+    service.drop_file("sub/lama.txt", article("Berita Lama"))
+    try:
+        service.start()
+        wait_for(lambda: service.titles() == {"Berita Lama"})
+        (service.drop / "hilang.txt").symlink_to(tmp_path / "tidak-ada.txt")  # dangling
+        (service.drop / "putar.txt").symlink_to("putar.txt")  # a loop
+        try:
+            os.mknod(service.drop / "alat.txt", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+            device = True
+        except PermissionError:
+            device = False
+        service.drop_file("folder.md/isi.txt", article("Berita Dalam"))
+        (service.drop / "sub").chmod(0)  # its file cannot be listed: not the same as gone
+        wait_for(lambda: service.titles() == {"Berita Lama", "Berita Dalam"})
+        wanted = ["sub/: the folder cannot be listed: permission denied",
+                  "folder.md: a folder named like an article file"]
+        wanted += ["alat.txt: a device, not a file"] if device else []
+        wait_for(lambda: all(w in service.command("status").stdout for w in wanted))
+        for name in ("hilang.txt", "putar.txt"):
+            wait_for(lambda name=name: (tmp_path / "rejected" / name).is_symlink())
+            assert "symbolic link" in (tmp_path / "rejected" / f"{name}.why.txt").read_text(
+                "utf-8")
+        scans = service.metric("feeder_scans_total")
+        wait_for(lambda: service.metric("feeder_scans_total") >= scans + 3)
+        # Several rescans later: still there, logged once, nothing retracted.
+        assert service.titles() == {"Berita Lama", "Berita Dalam"}
+        assert service.log().count("cannot read sub/") == 1
+    finally:
+        (service.drop / "sub").chmod(0o755)
+        service.kill()
+
+
 # 8. One odd name never holds up the others, nor forges a log line ---------------------------
 
 def test_an_invalid_utf8_name_in_a_burst_delays_nothing(service: RunningService,
@@ -477,3 +518,86 @@ def test_a_deleted_output_folder_is_written_again_within_seconds(
     # Found by the folder check (every 2 s), not the 60 s safety net.
     wait_for(lambda: service.titles() == {"Berita Satu"}, timeout=6)
     assert (service.output / "index.html").exists()
+
+
+# The pieces behind the cases, one by one --------------------------------------------------
+
+def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: Path) -> None:
+    root, outside = tmp_path / "drop", tmp_path / "luar"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "x.txt").write_text("rahasia", encoding="utf-8")
+    (root / "sub" / "a.txt").write_text("boleh", encoding="utf-8")
+    (root / "lewat").symlink_to(outside, target_is_directory=True)
+    (root / "tautan.txt").symlink_to(outside / "x.txt")
+    drop = DropFolder(root)
+    assert drop.read("sub/a.txt", 100)[0] == b"boleh"
+    for through in ("lewat/x.txt", "tautan.txt"):
+        with pytest.raises(NotAFile):
+            drop.read(through, 100)
+    listing = drop.walk()
+    assert listing.files == ["sub/a.txt"] and sorted(listing.odd) == ["lewat", "tautan.txt"]
+    drop.move_out("tautan.txt", tmp_path / "ditolak")
+    assert (tmp_path / "ditolak").is_symlink() and (outside / "x.txt").exists()
+
+
+def test_folders_nested_too_deep_are_listed_not_walked(tmp_path: Path) -> None:
+    deep = tmp_path / "drop" / "/".join(["d"] * (MAX_DEPTH + 3))
+    deep.mkdir(parents=True)
+    (deep / "a.txt").write_text("x", encoding="utf-8")
+    listing = DropFolder(tmp_path / "drop").walk()
+    assert listing.files == []
+    assert list(listing.unlistable.values()) == [
+        f"folders nested more than {MAX_DEPTH} deep are not read"]
+
+
+def test_only_corruption_moves_the_store_aside() -> None:
+    def error(code: int, message: str) -> sqlite3.Error:
+        exc = sqlite3.OperationalError(message)
+        exc.sqlite_errorcode = code
+        return exc
+
+    assert is_corruption(error(sqlite3.SQLITE_CORRUPT, "database disk image is malformed"))
+    assert is_corruption(error(sqlite3.SQLITE_NOTADB, "file is not a database"))
+    for code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL,
+                 sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        assert not is_corruption(error(code, "transient"))
+
+
+def test_feeder_build_quarantines_an_undecodable_row_and_reads_its_file_again(
+        tmp_path: Path) -> None:
+    from feeder.cli import main
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
+    (drop / "b.txt").write_text(article("Berita Dua"), encoding="utf-8")
+    folders = ["--drop-dir", str(drop), "--output-dir", str(tmp_path / "out"),
+               "--state-dir", str(tmp_path / "state")]
+    assert main(["build", *folders]) == 0
+    with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
+        db.execute("UPDATE entries SET data = '{\"key\": 1}' WHERE data LIKE '%Satu%'")
+    db.close()
+    (drop / "c.txt").write_text(article("Berita Tiga"), encoding="utf-8")
+    assert main(["build", *folders]) == 0
+    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert {item["title"] for item in feed["items"]} == {"Berita Satu", "Berita Dua",
+                                                         "Berita Tiga"}
+
+
+def test_watchdog_warnings_are_rate_limited() -> None:
+    now = [0.0]
+    limit = _RateLimit(burst=3, period=60.0, clock=lambda: now[0])
+    records = [logging.LogRecord("watchdog", logging.WARNING, "", 0, "cannot watch %s",
+                                 (n,), None) for n in range(10)]
+    assert [limit.filter(r) for r in records] == [True] * 3 + [False] * 7
+    now[0] = 61.0
+    assert limit.filter(records[0])
+    assert "7 similar message(s) left out" in records[0].getMessage()
+
+
+def test_names_are_logged_escaped() -> None:
+    assert shown("baris\nbaru.txt") == "baris\\nbaru.txt"
+    assert shown(os.fsdecode(b"rusak-\xff.txt")) == "rusak-\\xff.txt"
+    assert shown("\x1b[31mmerah") == "\\x1b[31mmerah"
+    assert shown("Berita Satu — ok") == "Berita Satu — ok"
