@@ -158,6 +158,8 @@ class DropFolder:
 
     @contextmanager
     def _directory(self, parts: tuple[str, ...]) -> Iterator[int]:
+        if len(parts) > MAX_DEPTH:  # as the walk: what it does not list is not read
+            raise NotAFile(f"in a folder nested more than {MAX_DEPTH} deep; not read")
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for part in parts:

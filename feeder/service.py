@@ -37,7 +37,7 @@ from feeder.ingest import Ingestor, drop_folder_problem
 from feeder.parallel import Workers, worker_count
 from feeder.server import FeedServer, make_config
 from feeder.store import Store
-from feeder.watcher import Watcher
+from feeder.watcher import Watcher, quiet_watchdog
 from feeder.websub import Pinger, changed_feeds
 
 log = logging.getLogger(__name__)
@@ -334,6 +334,7 @@ class Service:
 
 def serve_forever(config: Config, clock: Clock | None = None) -> int:
     """Run until SIGINT or SIGTERM; return the exit code."""
+    quiet_watchdog()
     service = Service(config, clock)
     app = FeedServer(config.output_dir, config.server_cache_control, extra_routes={
         "/healthz": service.health_response, "/metrics": metrics.exposition})

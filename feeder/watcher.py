@@ -38,6 +38,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,8 +118,18 @@ class _RateLimit(logging.Filter):
 _WATCHDOG_LIMIT = _RateLimit()
 for _name in ("watchdog.observers.inotify", "watchdog.observers.inotify_c",
               "watchdog.observers.inotify_buffer", "watchdog.observers.polling",
-              "watchdog.observers.api"):
+              "watchdog.observers.api", "py.warnings"):
     logging.getLogger(_name).addFilter(_WATCHDOG_LIMIT)
+
+
+def quiet_watchdog() -> None:
+    """For the service: Python warnings go to the log (rate-limited, escaped), and the one
+    watchdog repeats for every folder of every level of a deep tree (its watch callbacks)
+    is dropped: each distinct text would also be remembered by the warnings module for
+    good, which is how a deep tree once took hundreds of MB."""
+    logging.captureWarnings(True)
+    warnings.filterwarnings("ignore", message="Callback with id .* already exists",
+                            category=RuntimeWarning, module="watchdog")
 
 
 class Watcher:

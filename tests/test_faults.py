@@ -485,6 +485,38 @@ def test_an_invalid_utf8_name_in_a_burst_delays_nothing(service: RunningService,
     assert "UnicodeEncodeError" not in log and "Traceback" not in log
 
 
+def test_a_200_level_folder_tree_floods_neither_the_log_nor_the_feeds(
+        tmp_path: Path) -> None:
+    # watchdog walks a new tree once per level it learns of, which can hold its events up
+    # for seconds; the safety-net rescan (every second here) does not wait for it.
+    service = RunningService(tmp_path, rebuild_interval=1.0)
+    try:
+        _deep_tree(service)
+    finally:
+        service.kill()
+
+
+def _deep_tree(service: RunningService) -> None:
+    service.start()
+    wait_for(lambda: service.health()[0] == 200)
+    folder = os.open(service.drop, os.O_RDONLY)
+    for _ in range(200):  # longer than PATH_MAX in all: built one level at a time
+        os.mkdir("lapisan" * 5, dir_fd=folder)
+        inner = os.open("lapisan" * 5, os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = inner
+    handle = os.open("dalam.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=folder)
+    os.write(handle, article("Berita Dalam").encode())
+    os.close(handle)
+    os.close(folder)
+    service.drop_file("atas.txt", article("Berita Atas"))
+    wait_for(lambda: "Berita Atas" in service.titles())
+    wait_for(lambda: "nested more than" in service.command("status").stdout)
+    assert service.titles() == {"Berita Atas"}
+    assert service.log_path.stat().st_size < 200_000
+    assert "already exists" not in service.log()
+
+
 # 9. /healthz says what is wrong; a failed build is retried within seconds --------------------
 
 def test_healthz_turns_503_with_a_read_only_output_folder_and_recovers(
