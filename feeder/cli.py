@@ -119,6 +119,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _build(args: argparse.Namespace, config: Config) -> int:
     store = Store(config.store_path, cache_mib=BULK_CACHE_MIB)
     try:
+        if not config.drop_dir.exists() and not store.files():
+            # A first run; once files were seen, a missing folder is an error (exit 4).
+            config.drop_dir.mkdir(parents=True)
         with Workers(worker_count(config.processes)) as workers:
             ingestor = Ingestor(store, config, workers, args.clock)
             changes = ingestor.scan(reparse=args.reparse)

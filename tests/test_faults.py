@@ -151,6 +151,22 @@ def test_an_empty_folder_in_place_of_the_drop_folder_retracts_nothing(
         service.kill()
 
 
+def test_feeder_build_with_the_drop_folder_gone_exits_4_and_changes_nothing(
+        tmp_path: Path) -> None:
+    from feeder.cli import main
+
+    drop = tmp_path / "drop"
+    folders = ["--drop-dir", str(drop), "--output-dir", str(tmp_path / "out"),
+               "--state-dir", str(tmp_path / "state")]
+    assert main(["build", *folders]) == 0  # a first run makes the folder
+    (drop / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
+    assert main(["build", *folders]) == 0
+    drop.rename(tmp_path / "pindah")
+    assert main(["build", *folders]) == 4
+    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert [item["title"] for item in feed["items"]] == ["Berita Satu"]
+
+
 # 3. Busy, locked and full are waited out; only corruption moves the store aside -------------
 
 def _published(service: RunningService) -> dict[str, str]:
