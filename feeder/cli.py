@@ -117,7 +117,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:
-    store = Store(config.store_path, cache_mib=BULK_CACHE_MIB)
+    store = Store(config.store_path, cache_mib=BULK_CACHE_MIB, clock=args.clock)
     try:
         if not config.drop_dir.exists() and not store.files():
             # A first run; once files were seen, a missing folder is an error (exit 4).
@@ -174,7 +174,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
-    store = Store(config.store_path)
+    store = Store(config.store_path, clock=args.clock)
     try:
         print(f"store: {config.store_path}")
         print(f"entries: {store.count()}; files: {len(store.files())}")

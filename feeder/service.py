@@ -75,6 +75,7 @@ class Service:
         self._dirty = False
         self._running = False
         self._scan_due = True  # the first cycle scans the whole drop folder
+        self._drop_missing = False  # seen missing by check(): watched again when back
         self._retry = FIRST_RETRY
         self.next_release: datetime | None = None
         self.pinger = Pinger(config.websub_hub) if config.websub_hub else None
@@ -132,7 +133,7 @@ class Service:
         delay = FIRST_RETRY
         while not self.stopping.is_set():
             try:
-                store = Store(self.config.store_path)
+                store = Store(self.config.store_path, clock=self.clock)
             except StoreUnavailable as exc:
                 self.health.fail("store", f"the store cannot be opened: {exc.reason}")
                 self.stopping.wait(delay)
@@ -153,10 +154,13 @@ class Service:
                                polling=self.config.service_polling)
         try:
             self.watcher.start()
-        except OSError as exc:  # the folder is missing: check() starts it when it returns
-            log.debug("not watching %s: %s", self.config.drop_dir, exc)
+        except OSError as exc:
             self.watcher.stop()
             self.watcher = None
+            if drop_folder_problem(self.config.drop_dir) is None:  # not merely missing
+                log.warning("cannot watch %s (%s): files are found by the rescan every "
+                            "%g s", self.config.drop_dir, exc,
+                            self.config.service_rebuild_interval)
 
     def enqueue(self, paths: Iterable[Path]) -> None:
         """Called by the watcher with settled paths; wakes the job unless it is running."""
@@ -189,10 +193,12 @@ class Service:
         problem = drop_folder_problem(self.config.drop_dir)
         if problem:
             self.health.fail("drop", problem)
+            self._drop_missing = True
             if self.watcher is not None:  # it would watch a folder moved elsewhere
                 self.watcher.stop()
                 self.watcher = None
-        elif self.watcher is None:  # back (or there for the first time): the scan clears it
+        elif self._drop_missing:  # back: watch it again; the scan clears the problem
+            self._drop_missing = False
             self._watch()
             self._rescan()
         if self.ingestor is not None and (back := self.ingestor.changed_rejects()):
@@ -287,7 +293,7 @@ class Service:
 
     def _ingest(self, paths: set[Path]) -> None:
         if self.ingestor is None:  # cycle() without start(), as tests do
-            self._use(Store(self.config.store_path))
+            self._use(Store(self.config.store_path, clock=self.clock))
         assert self.ingestor is not None
         self.ingestor.ingest_many(sorted(paths))
         if self._scan_due:

@@ -15,11 +15,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeder import metrics
 from feeder.article import Article
+from feeder.clock import Clock, system_clock
 from feeder.database import connect
 from feeder.rows import BUMP, Writes, stored_article, stored_rows
 
@@ -52,11 +53,14 @@ class Changes:
 class Store:
     """All reads and writes of feeder's state; safe to share between threads."""
 
-    def __init__(self, path: Path, *, cache_mib: int | None = None) -> None:
+    def __init__(self, path: Path, *, cache_mib: int | None = None,
+                 clock: Clock | None = None) -> None:
         """*cache_mib*: SQLite's page cache, larger for one-off bulk work (a large import
         touches pages all over a store of hundreds of MB); SQLite's 2 MiB by default, so
-        the long-running service stays small."""
+        the long-running service stays small. *clock* dates what the store notes itself
+        (a quarantine)."""
         self.path = path
+        self.clock = clock or system_clock(UTC)
         self._lock = threading.RLock()
         self._cache_mib = cache_mib
         self._db = self._connect()
@@ -423,7 +427,8 @@ class Store:
         paths = sorted(p for (p,) in db.execute("SELECT path FROM carriers WHERE key = ?",
                                                 (key,)))
         db.execute("INSERT INTO quarantine (key, reason, at, paths, data) VALUES "
-                   "(?, ?, datetime('now'), ?, ?)", (key, reason, "\n".join(paths), data))
+                   "(?, ?, ?, ?, ?)", (key, reason, self.clock().isoformat(),
+                                       "\n".join(paths), data))
         db.execute("DELETE FROM entries WHERE key = ?", (key,))
         channels = [c for (c,) in db.execute(
             "DELETE FROM memberships WHERE key = ? RETURNING channel", (key,))]
