@@ -61,6 +61,7 @@ class Listing:
     """What a walk of the drop folder found."""
 
     files: list[str] = field(default_factory=list)  # regular files, root-relative POSIX
+    stats: dict[str, os.stat_result] = field(default_factory=dict)  # of those files
     odd: dict[str, os.stat_result] = field(default_factory=dict)  # links, FIFOs, devices…
     unlistable: dict[str, str] = field(default_factory=dict)  # folder → why it can't be read
 
@@ -118,6 +119,7 @@ class DropFolder:
                 continue  # gone since the listing
             if stat.S_ISREG(st.st_mode):
                 listing.files.append(relative)
+                listing.stats[relative] = st
             elif stat.S_ISDIR(st.st_mode):
                 if PurePosixPath(name).suffix.lower() in ARTICLE_SUFFIXES:
                     listing.odd[relative] = st  # noted, and walked like any folder

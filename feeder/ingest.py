@@ -190,7 +190,7 @@ class Ingestor:
         paths = [self.root / r for r in names]
         self.attacher.listing = _listing(paths)
         try:
-            changes = self._scan(paths, reparse, busy)
+            changes = self._scan(paths, reparse, busy, listing.stats)
         finally:
             self.attacher.listing = None
         changes += self._odd(listing, busy)
@@ -217,7 +217,8 @@ class Ingestor:
         log.warning("%d of %d files are gone from %s: retracting what they carried", gone,
                     stored, self.root)
 
-    def _scan(self, paths: list[Path], reparse: bool, busy: Callable[[Path], bool]) -> Changes:
+    def _scan(self, paths: list[Path], reparse: bool, busy: Callable[[Path], bool],
+              stats: Mapping[str, os.stat_result]) -> Changes:
         changes = Changes()
         progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
         batches = list(chunked(paths, BATCH))
@@ -229,7 +230,8 @@ class Ingestor:
             ready, parsing = parsing, (self._read_ahead(batches[done], reparse, known)
                                        if done < len(batches) else None)
             # The workers parse the next batch while this one is stored.
-            changes += self._ingest_batch([p for p in batch if not busy(p)], ready, reparse)
+            changes += self._ingest_batch([p for p in batch if not busy(p)], ready, reparse,
+                                          stats)
             if progress:
                 progress(min(done * BATCH, len(paths)))
         if progress:
@@ -278,16 +280,20 @@ class Ingestor:
         except (OSError, ValueError):
             return None
 
-    def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None,
-                      force: bool) -> Changes:
+    def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None, force: bool,
+                      stats: Mapping[str, os.stat_result] | None = None) -> Changes:
+        """*stats*: what the scan's listing saw of the files, so they are not looked at
+        twice (anything that changed since is seen by the read, or by the next event)."""
         changes = Changes()
+        stats = stats or {}
         self._parsing = parsing
         notes: list[Callable[[], None]] = []
         self._notes = notes
         try:
             with self.store.batch():
                 for path in paths:
-                    changes += self.ingest(path, force=force)
+                    seen = stats.get(path.relative_to(self.root).as_posix()) if stats else None
+                    changes += self.ingest(path, force=force, seen=seen)
         except _FATAL as exc:
             if notes:
                 log.warning("could not store what %d file(s) carry (%s); they are read again",
