@@ -649,3 +649,33 @@ def test_names_are_logged_escaped() -> None:
     assert shown(os.fsdecode(b"rusak-\xff.txt")) == "rusak-\\xff.txt"
     assert shown("\x1b[31mmerah") == "\\x1b[31mmerah"
     assert shown("Berita Satu — ok") == "Berita Satu — ok"
+
+
+def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from feeder.config import load_config
+    from feeder.ingest import Ingestor
+    from feeder.store import Store
+
+    (tmp_path / "drop").mkdir()
+    config = load_config(None, {"drop_dir": tmp_path / "drop", "output_dir": tmp_path / "out",
+                                "state_dir": tmp_path / "state"})
+    paths = [tmp_path / "drop" / f"a{n}.txt" for n in range(3)]
+    for n, path in enumerate(paths):
+        path.write_text(article(f"Berita {n}", "Isi. " * 400), encoding="utf-8")
+    store = Store(config.store_path)
+    try:
+        ingestor = Ingestor(store, config)
+        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        with caplog.at_level(logging.INFO), pytest.raises(sqlite3.OperationalError):
+            ingestor.ingest_many(paths)
+        assert "new" not in caplog.text
+        assert "could not store what 3 file(s) carry" in caplog.text
+        assert store.count() == 0
+        store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
+        with caplog.at_level(logging.INFO):
+            ingestor.ingest_many(paths)
+        assert store.count() == 3 and caplog.text.count("1 new") == 3
+    finally:
+        store.close()
