@@ -2,14 +2,14 @@
 
 uvicorn (0.54, httptools) closes a connection idle *after* a response, but not one that
 never sends a request; it has no bound on the time or the size of a request's headers
-(httptools gathers a header value by repeated concatenation, so a 100 MB header costs
-seconds of CPU while every other client waits); and ``limit_concurrency`` answers 503
-only after accepting the socket and parsing the request, so idle sockets still use up the
-process's descriptors until files can no longer be opened. Hypercorn and Granian (read:
-hyper's ``header_read_timeout`` closes without a 408, and neither caps connections below
-the descriptor limit) would not do all of it either, and replacing the server would cost
-the serving speed feeder is measured by; so this is a small subclass of uvicorn's own
-httptools protocol, passed to it as its ``http`` class:
+(a 100 MB header cost seconds of CPU, growing faster than its size, while every other
+client waited); and ``limit_concurrency`` answers 503 only after accepting the socket and
+parsing the request, so idle sockets still use up the process's descriptors until files
+can no longer be opened. Hypercorn parses in pure Python (h11) and caps no connections;
+Granian's header timeout (hyper's) closes without a 408 and it runs the application in
+workers of its own; replacing the server would also put the serving speed feeder is
+measured by at stake. So this is a small subclass of uvicorn's own httptools protocol,
+passed to it as its ``http`` class:
 
 - a connection with no request under way for ``idle`` seconds is closed;
 - a request whose line and headers are not complete ``header`` seconds after their first
