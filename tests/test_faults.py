@@ -42,38 +42,6 @@ def article(title: str, body: str = "Isi berita.") -> str:
     return f"{title}\n\n{body}\n"
 
 
-# 10. Folders given on the command line keep everything away from the config's folder ---------
-
-def test_rejected_files_go_beside_the_drop_folder_given_on_the_command_line(
-        tmp_path: Path) -> None:
-    before = _checkout_rejected()
-    service = RunningService(tmp_path, config=ROOT / "config.toml", args=[
-        "--drop-dir", "drop", "--output-dir", "out", "--state-dir", "state", "--port", "0"])
-    try:
-        service.start()
-        service.drop_file("b.pdf", "%PDF")
-        wait_for(lambda: (tmp_path / "rejected" / "b.pdf.why.txt").exists())
-    finally:
-        service.kill()
-    assert _checkout_rejected() == before
-
-
-def _checkout_rejected() -> set[Path]:
-    return {p for folder in (ROOT / "rejected", ROOT / "examples" / "rejected")
-            for p in folder.rglob("*")}
-
-
-def test_rejected_dir_on_the_command_line(tmp_path: Path) -> None:
-    service = RunningService(tmp_path, args=["--rejected-dir", "elsewhere/ditolak"])
-    try:
-        service.start()
-        service.drop_file("b.pdf", "%PDF")
-        wait_for(lambda: (tmp_path / "elsewhere" / "ditolak" / "b.pdf").exists())
-    finally:
-        service.kill()
-    assert not (tmp_path / "rejected").exists()
-
-
 # 1. Nothing from outside the drop folder is read, published or moved -----------------------
 
 def test_a_subfolder_swapped_for_a_link_publishes_and_moves_nothing_from_outside(
@@ -96,6 +64,25 @@ def test_a_subfolder_swapped_for_a_link_publishes_and_moves_nothing_from_outside
     assert sorted(p.name for p in elsewhere.iterdir()) == ["x.txt", "y.txt"]
     assert (tmp_path / "rejected" / "sub").is_symlink()  # the link itself, with its note
     assert "symbolic link" in (tmp_path / "rejected" / "sub.why.txt").read_text("utf-8")
+
+
+def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: Path) -> None:
+    root, outside = tmp_path / "drop", tmp_path / "luar"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "x.txt").write_text("rahasia", encoding="utf-8")
+    (root / "sub" / "a.txt").write_text("boleh", encoding="utf-8")
+    (root / "lewat").symlink_to(outside, target_is_directory=True)
+    (root / "tautan.txt").symlink_to(outside / "x.txt")
+    drop = DropFolder(root)
+    assert drop.read("sub/a.txt", 100)[0] == b"boleh"
+    for through in ("lewat/x.txt", "tautan.txt"):
+        with pytest.raises(NotAFile):
+            drop.read(through, 100)
+    listing = drop.walk()
+    assert listing.files == ["sub/a.txt"] and sorted(listing.odd) == ["lewat", "tautan.txt"]
+    drop.move_out("tautan.txt", tmp_path / "ditolak")
+    assert (tmp_path / "ditolak").is_symlink() and (outside / "x.txt").exists()
 
 
 # 2. A missing drop folder is an error state, not an empty folder ---------------------------
@@ -240,6 +227,49 @@ def test_a_full_state_disk_at_start_is_waited_out_not_moved_aside(tmp_path: Path
         service.kill()
 
 
+def test_only_corruption_moves_the_store_aside() -> None:
+    def error(code: int, message: str) -> sqlite3.Error:
+        exc = sqlite3.OperationalError(message)
+        exc.sqlite_errorcode = code
+        return exc
+
+    assert is_corruption(error(sqlite3.SQLITE_CORRUPT, "database disk image is malformed"))
+    assert is_corruption(error(sqlite3.SQLITE_NOTADB, "file is not a database"))
+    for code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL,
+                 sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        assert not is_corruption(error(code, "transient"))
+
+
+def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from feeder.config import load_config
+    from feeder.ingest import Ingestor
+    from feeder.store import Store
+
+    (tmp_path / "drop").mkdir()
+    config = load_config(None, {"drop_dir": tmp_path / "drop", "output_dir": tmp_path / "out",
+                                "state_dir": tmp_path / "state"})
+    paths = [tmp_path / "drop" / f"a{n}.txt" for n in range(3)]
+    for n, path in enumerate(paths):
+        path.write_text(article(f"Berita {n}", "Isi. " * 400), encoding="utf-8")
+    store = Store(config.store_path)
+    try:
+        ingestor = Ingestor(store, config)
+        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        with caplog.at_level(logging.INFO), pytest.raises(sqlite3.OperationalError):
+            ingestor.ingest_many(paths)
+        assert "new" not in caplog.text
+        assert "could not store what 3 file(s) carry" in caplog.text
+        assert store.count() == 0
+        store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
+        with caplog.at_level(logging.INFO):
+            ingestor.ingest_many(paths)
+        assert store.count() == 3 and caplog.text.count("1 new") == 3
+    finally:
+        store.close()
+
+
 # 4. One undecodable row is quarantined; everything else keeps publishing -------------------
 
 def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
@@ -260,6 +290,27 @@ def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
     assert service.metric("feeder_quarantined_entries_total") == 1
     status = service.command("status")
     assert "quarantined" in status.stdout and "a.txt" in status.stdout
+
+
+def test_feeder_build_quarantines_an_undecodable_row_and_reads_its_file_again(
+        tmp_path: Path) -> None:
+    from feeder.cli import main
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
+    (drop / "b.txt").write_text(article("Berita Dua"), encoding="utf-8")
+    folders = ["--drop-dir", str(drop), "--output-dir", str(tmp_path / "out"),
+               "--state-dir", str(tmp_path / "state")]
+    assert main(["build", *folders]) == 0
+    with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
+        db.execute("UPDATE entries SET data = '{\"key\": 1}' WHERE data LIKE '%Satu%'")
+    db.close()
+    (drop / "c.txt").write_text(article("Berita Tiga"), encoding="utf-8")
+    assert main(["build", *folders]) == 0
+    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert {item["title"] for item in feed["items"]} == {"Berita Satu", "Berita Dua",
+                                                         "Berita Tiga"}
 
 
 # 5. The server closes idle connections, bounds headers, caps connections -------------------
@@ -533,6 +584,34 @@ def _deep_tree(service: RunningService) -> None:
     assert "already exists" not in service.log()
 
 
+def test_folders_nested_too_deep_are_listed_not_walked(tmp_path: Path) -> None:
+    deep = tmp_path / "drop" / "/".join(["d"] * (MAX_DEPTH + 3))
+    deep.mkdir(parents=True)
+    (deep / "a.txt").write_text("x", encoding="utf-8")
+    listing = DropFolder(tmp_path / "drop").walk()
+    assert listing.files == []
+    assert list(listing.unlistable.values()) == [
+        f"folders nested more than {MAX_DEPTH} deep are not read"]
+
+
+def test_watchdog_warnings_are_rate_limited() -> None:
+    now = [0.0]
+    limit = _RateLimit(burst=3, period=60.0, clock=lambda: now[0])
+    records = [logging.LogRecord("watchdog", logging.WARNING, "", 0, "cannot watch %s",
+                                 (n,), None) for n in range(10)]
+    assert [limit.filter(r) for r in records] == [True] * 3 + [False] * 7
+    now[0] = 61.0
+    assert limit.filter(records[0])
+    assert "7 similar message(s) left out" in records[0].getMessage()
+
+
+def test_names_are_logged_escaped() -> None:
+    assert shown("baris\nbaru.txt") == "baris\\nbaru.txt"
+    assert shown(os.fsdecode(b"rusak-\xff.txt")) == "rusak-\\xff.txt"
+    assert shown("\x1b[31mmerah") == "\\x1b[31mmerah"
+    assert shown("Berita Satu — ok") == "Berita Satu — ok"
+
+
 # 9. /healthz says what is wrong; a failed build is retried within seconds --------------------
 
 def test_healthz_turns_503_with_a_read_only_output_folder_and_recovers(
@@ -568,114 +647,33 @@ def test_a_deleted_output_folder_is_written_again_within_seconds(
     assert (service.output / "index.html").exists()
 
 
-# The pieces behind the cases, one by one --------------------------------------------------
+# 10. Folders given on the command line keep everything away from the config's folder ---------
 
-def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: Path) -> None:
-    root, outside = tmp_path / "drop", tmp_path / "luar"
-    (root / "sub").mkdir(parents=True)
-    outside.mkdir()
-    (outside / "x.txt").write_text("rahasia", encoding="utf-8")
-    (root / "sub" / "a.txt").write_text("boleh", encoding="utf-8")
-    (root / "lewat").symlink_to(outside, target_is_directory=True)
-    (root / "tautan.txt").symlink_to(outside / "x.txt")
-    drop = DropFolder(root)
-    assert drop.read("sub/a.txt", 100)[0] == b"boleh"
-    for through in ("lewat/x.txt", "tautan.txt"):
-        with pytest.raises(NotAFile):
-            drop.read(through, 100)
-    listing = drop.walk()
-    assert listing.files == ["sub/a.txt"] and sorted(listing.odd) == ["lewat", "tautan.txt"]
-    drop.move_out("tautan.txt", tmp_path / "ditolak")
-    assert (tmp_path / "ditolak").is_symlink() and (outside / "x.txt").exists()
-
-
-def test_folders_nested_too_deep_are_listed_not_walked(tmp_path: Path) -> None:
-    deep = tmp_path / "drop" / "/".join(["d"] * (MAX_DEPTH + 3))
-    deep.mkdir(parents=True)
-    (deep / "a.txt").write_text("x", encoding="utf-8")
-    listing = DropFolder(tmp_path / "drop").walk()
-    assert listing.files == []
-    assert list(listing.unlistable.values()) == [
-        f"folders nested more than {MAX_DEPTH} deep are not read"]
-
-
-def test_only_corruption_moves_the_store_aside() -> None:
-    def error(code: int, message: str) -> sqlite3.Error:
-        exc = sqlite3.OperationalError(message)
-        exc.sqlite_errorcode = code
-        return exc
-
-    assert is_corruption(error(sqlite3.SQLITE_CORRUPT, "database disk image is malformed"))
-    assert is_corruption(error(sqlite3.SQLITE_NOTADB, "file is not a database"))
-    for code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL,
-                 sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
-        assert not is_corruption(error(code, "transient"))
-
-
-def test_feeder_build_quarantines_an_undecodable_row_and_reads_its_file_again(
+def test_rejected_files_go_beside_the_drop_folder_given_on_the_command_line(
         tmp_path: Path) -> None:
-    from feeder.cli import main
-
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
-    (drop / "b.txt").write_text(article("Berita Dua"), encoding="utf-8")
-    folders = ["--drop-dir", str(drop), "--output-dir", str(tmp_path / "out"),
-               "--state-dir", str(tmp_path / "state")]
-    assert main(["build", *folders]) == 0
-    with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
-        db.execute("UPDATE entries SET data = '{\"key\": 1}' WHERE data LIKE '%Satu%'")
-    db.close()
-    (drop / "c.txt").write_text(article("Berita Tiga"), encoding="utf-8")
-    assert main(["build", *folders]) == 0
-    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
-    assert {item["title"] for item in feed["items"]} == {"Berita Satu", "Berita Dua",
-                                                         "Berita Tiga"}
-
-
-def test_watchdog_warnings_are_rate_limited() -> None:
-    now = [0.0]
-    limit = _RateLimit(burst=3, period=60.0, clock=lambda: now[0])
-    records = [logging.LogRecord("watchdog", logging.WARNING, "", 0, "cannot watch %s",
-                                 (n,), None) for n in range(10)]
-    assert [limit.filter(r) for r in records] == [True] * 3 + [False] * 7
-    now[0] = 61.0
-    assert limit.filter(records[0])
-    assert "7 similar message(s) left out" in records[0].getMessage()
-
-
-def test_names_are_logged_escaped() -> None:
-    assert shown("baris\nbaru.txt") == "baris\\nbaru.txt"
-    assert shown(os.fsdecode(b"rusak-\xff.txt")) == "rusak-\\xff.txt"
-    assert shown("\x1b[31mmerah") == "\\x1b[31mmerah"
-    assert shown("Berita Satu — ok") == "Berita Satu — ok"
-
-
-def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
-    from feeder.config import load_config
-    from feeder.ingest import Ingestor
-    from feeder.store import Store
-
-    (tmp_path / "drop").mkdir()
-    config = load_config(None, {"drop_dir": tmp_path / "drop", "output_dir": tmp_path / "out",
-                                "state_dir": tmp_path / "state"})
-    paths = [tmp_path / "drop" / f"a{n}.txt" for n in range(3)]
-    for n, path in enumerate(paths):
-        path.write_text(article(f"Berita {n}", "Isi. " * 400), encoding="utf-8")
-    store = Store(config.store_path)
+    before = _checkout_rejected()
+    service = RunningService(tmp_path, config=ROOT / "config.toml", args=[
+        "--drop-dir", "drop", "--output-dir", "out", "--state-dir", "state", "--port", "0"])
     try:
-        ingestor = Ingestor(store, config)
-        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
-        store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
-        with caplog.at_level(logging.INFO), pytest.raises(sqlite3.OperationalError):
-            ingestor.ingest_many(paths)
-        assert "new" not in caplog.text
-        assert "could not store what 3 file(s) carry" in caplog.text
-        assert store.count() == 0
-        store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
-        with caplog.at_level(logging.INFO):
-            ingestor.ingest_many(paths)
-        assert store.count() == 3 and caplog.text.count("1 new") == 3
+        service.start()
+        service.drop_file("b.pdf", "%PDF")
+        wait_for(lambda: (tmp_path / "rejected" / "b.pdf.why.txt").exists())
     finally:
-        store.close()
+        service.kill()
+    assert _checkout_rejected() == before
+
+
+def _checkout_rejected() -> set[Path]:
+    return {p for folder in (ROOT / "rejected", ROOT / "examples" / "rejected")
+            for p in folder.rglob("*")}
+
+
+def test_rejected_dir_on_the_command_line(tmp_path: Path) -> None:
+    service = RunningService(tmp_path, args=["--rejected-dir", "elsewhere/ditolak"])
+    try:
+        service.start()
+        service.drop_file("b.pdf", "%PDF")
+        wait_for(lambda: (tmp_path / "elsewhere" / "ditolak" / "b.pdf").exists())
+    finally:
+        service.kill()
+    assert not (tmp_path / "rejected").exists()
