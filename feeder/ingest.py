@@ -80,15 +80,24 @@ def copy_tree(source: Path, drop_dir: Path) -> int:
     paths = [p for p in sorted(source.rglob("*")) if p.is_file()
              and not is_ignored(p.relative_to(source).as_posix())]
     progress = Progress(len(paths), f"copying {source}")
+    top = Path(os.path.realpath(drop_dir))
+    copied = 0
     for done, path in enumerate(paths, 1):
-        target = drop_dir / path.relative_to(source)
+        relative = path.relative_to(source)
+        target = drop_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
+        if Path(os.path.realpath(target.parent)) != top / relative.parent:
+            # A folder on the way is a link: writing through it would land elsewhere.
+            log.warning("not copying %s: %s in the drop folder is a link", shown(str(path)),
+                        shown(str(relative.parent)))
+            continue
         temp = target.with_name(f".{target.name}.importing")
         shutil.copy2(path, temp)
         os.replace(temp, target)
+        copied += 1
         progress(done)
     progress.close()
-    return len(paths)
+    return copied
 
 
 def categorise(article: Article, config: Config) -> Article:

@@ -85,6 +85,20 @@ def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: 
     assert (tmp_path / "ditolak").is_symlink() and (outside / "x.txt").exists()
 
 
+def test_import_writes_nothing_through_a_linked_folder(tmp_path: Path) -> None:
+    from feeder.ingest import copy_tree
+
+    source, drop, outside = tmp_path / "sumber", tmp_path / "drop", tmp_path / "luar"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
+    (source / "b.txt").write_text(article("Berita Dua"), encoding="utf-8")
+    drop.mkdir()
+    outside.mkdir()
+    (drop / "sub").symlink_to(outside, target_is_directory=True)
+    assert copy_tree(source, drop) == 1
+    assert (drop / "b.txt").exists() and list(outside.iterdir()) == []
+
+
 # 2. A missing drop folder is an error state, not an empty folder ---------------------------
 
 def test_a_drop_folder_renamed_away_retracts_nothing_and_publishing_resumes(
@@ -257,13 +271,14 @@ def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
         ingestor = Ingestor(store, config)
         (pages,) = store._db.execute("PRAGMA page_count").fetchone()
         store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
-        with caplog.at_level(logging.INFO), pytest.raises(sqlite3.OperationalError):
+        with caplog.at_level(logging.INFO, logger="feeder.ingest"), pytest.raises(
+                sqlite3.OperationalError):
             ingestor.ingest_many(paths)
         assert "new" not in caplog.text
         assert "could not store what 3 file(s) carry" in caplog.text
         assert store.count() == 0
         store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
-        with caplog.at_level(logging.INFO):
+        with caplog.at_level(logging.INFO, logger="feeder.ingest"):
             ingestor.ingest_many(paths)
         assert store.count() == 3 and caplog.text.count("1 new") == 3
     finally:
