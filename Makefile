@@ -41,5 +41,5 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) state rejected .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) state rejected examples/rejected .pytest_cache .mypy_cache .ruff_cache
 	find feeds -mindepth 1 ! -name .gitkeep -delete

@@ -8,15 +8,18 @@ state folder under content-hashed names until the build copies them to the outpu
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from feeder import media, output
 from feeder.article import Article, Picture
 from feeder.config import Config
+from feeder.drop import DropFolder
 from feeder.parser import SUFFIXES as ARTICLE_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -25,50 +28,68 @@ _CANDIDATES = [s for suffix in sorted(media.SUFFIXES) for s in (suffix, suffix.u
 
 
 class Attacher:
-    """Finds, checks and stores the images of an article file."""
+    """Finds, checks and stores the images of an article file, read through *drop* (never
+    through a link). Paths are relative to the drop folder, in POSIX form."""
 
-    def __init__(self, config: Config, reject: Callable[[Path, str], None]) -> None:
+    def __init__(self, config: Config, drop: DropFolder,
+                 reject: Callable[[str, str], None]) -> None:
         self.config = config
-        self.root = config.drop_dir.resolve()
+        self.drop = drop
+        self.root = drop.root
         self._reject = reject
         # During a scan, the names each folder holds: probing ten image names per file
         # costs more than the rest of storing it.
         self.listing: Mapping[Path, set[str]] | None = None
 
-    def attach(self, path: Path, articles: list[Article]) -> list[Article]:
+    def attach(self, relative: str, articles: list[Article]) -> list[Article]:
         """*articles* with their images: the sibling image first, then Markdown's own."""
-        if path.suffix.lower() in (".md", ".markdown"):
-            articles = [self._inline(path, a) for a in articles]
-        sibling = self._sibling(path)
+        if PurePosixPath(relative).suffix.lower() in (".md", ".markdown"):
+            articles = [self._inline(relative, a) for a in articles]
+        sibling = self._sibling(relative)
         picture = self._publish(sibling) if sibling else None
         if articles and picture:
             articles[0] = replace(articles[0], image=picture)
         return articles
 
-    def owners(self, image: Path) -> Iterator[Path]:
+    def owners(self, image: str) -> Iterator[str]:
         """Article files that may use *image*: same name beside it, or Markdown there."""
-        for candidate in sorted(image.parent.iterdir()) if image.parent.is_dir() else []:
+        folder = posixpath.dirname(image)
+        try:
+            names = self.drop.listdir(folder)
+        except OSError:
+            return
+        stem = PurePosixPath(image).stem
+        for name in sorted(names):
+            candidate = PurePosixPath(name)
             suffix = candidate.suffix.lower()
-            if suffix in ARTICLE_SUFFIXES and (candidate.stem == image.stem or suffix == ".md"):
-                yield candidate
+            if suffix in ARTICLE_SUFFIXES and (candidate.stem == stem or suffix == ".md"):
+                yield posixpath.join(folder, name)
 
-    def _sibling(self, path: Path) -> Path | None:
-        """The image named like *path*, if any. Probing a few names beats listing the
+    def _sibling(self, relative: str) -> str | None:
+        """The image named like *relative*, if any. Probing a few names beats listing the
         folder, which may hold thousands of files, unless a listing is at hand."""
+        path = self.root / relative
         names = self.listing.get(path.parent, set()) if self.listing is not None else None
-        stem = path.stem
+        stem = str(PurePosixPath(relative).with_suffix(""))
+        base = PurePosixPath(relative).stem
         for suffix in _CANDIDATES:
-            if names is None or stem + suffix in names:
-                candidate = path.with_suffix(suffix)
-                if candidate.is_file():
+            if names is None or base + suffix in names:
+                candidate = stem + suffix
+                if self._is_file(candidate):
                     return candidate
         return None
 
-    def _inline(self, path: Path, article: Article) -> Article:
+    def _is_file(self, relative: str) -> bool:
+        try:
+            return stat.S_ISREG(self.drop.lstat(relative).st_mode)
+        except OSError:
+            return False
+
+    def _inline(self, relative: str, article: Article) -> Article:
         first: list[Picture] = []
 
         def swap(match: re.Match[str]) -> str:
-            picture = self._referenced(path, match[2])
+            picture = self._referenced(relative, match[2])
             if picture is None:
                 return match[0]
             first.append(picture)
@@ -77,22 +98,27 @@ class Attacher:
         html = _IMG_SRC.sub(swap, article.content_html)
         return replace(article, content_html=html, image=article.image or next(iter(first), None))
 
-    def _referenced(self, path: Path, src: str) -> Picture | None:
+    def _referenced(self, relative: str, src: str) -> Picture | None:
         parts = urlsplit(src)
         if parts.scheme or parts.netloc or src.startswith("/"):
             return None  # absolute URLs are left as they are
-        target = (path.parent / unquote(parts.path)).resolve()
-        if self.root not in target.parents:
-            log.warning("%s: image %r is outside the drop folder; not published", path, src)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(relative),
+                                                   unquote(parts.path)))
+        if target == ".." or target.startswith(("../", "/")) or "\x00" in target:
+            log.warning("%s: image %r is outside the drop folder; not published", relative, src)
             return None
-        if not target.is_file():
-            log.warning("%s: image %r not found; not published", path, src)
+        if not self._is_file(target):
+            log.warning("%s: image %r not found; not published", relative, src)
             return None
         return self._publish(target)
 
-    def _publish(self, image: Path) -> Picture | None:
+    def _publish(self, image: str) -> Picture | None:
         try:
-            picture, clean = media.prepare(image.read_bytes(), image.suffix,
+            data, st = self.drop.read(image, self.config.images_max_bytes)
+            if st.st_size > self.config.images_max_bytes:  # only the start was read
+                raise media.ImageError(f"image is {st.st_size} bytes, more than "
+                                       f"images.max_bytes = {self.config.images_max_bytes}")
+            picture, clean = media.prepare(data, PurePosixPath(image).suffix,
                                            self.config.images_max_bytes)
         except media.ImageError as exc:
             self._reject(image, str(exc))

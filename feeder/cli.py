@@ -1,7 +1,8 @@
 """Command line: the only place an exception becomes a message and an exit code.
 
 Exit codes: 0 success, 1 a checked file would be rejected, 2 bad usage or configuration,
-3 the build failed (previous outputs untouched).
+3 the build failed (previous outputs untouched), 4 the store or the drop folder cannot be
+used now (busy, locked, full, missing: nothing was changed; try again).
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from typing import Any
 from feeder import __version__, logs, publish
 from feeder.clock import Clock, system_clock
 from feeder.config import Config, load_config
-from feeder.errors import BuildError, ConfigError, ParseError
+from feeder.errors import (
+    BuildError,
+    ConfigError,
+    DropFolderUnavailable,
+    ParseError,
+    StoreUnavailable,
+)
 from feeder.ingest import Ingestor, copy_tree
 from feeder.parallel import Workers, worker_count
 from feeder.parser import Context, parse
 from feeder.store import Store
 
 log = logging.getLogger("feeder")
-EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
+EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD, EXIT_UNAVAILABLE = 1, 2, 3, 4
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -44,6 +51,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except BuildError as exc:
         log.error("%s", exc)
         return EXIT_BUILD
+    except (StoreUnavailable, DropFolderUnavailable) as exc:
+        log.error("%s", exc)
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
 
@@ -86,6 +96,8 @@ def _command(commands: Any, name: str, handler: Any, text: str) -> argparse.Argu
     sub.add_argument("--drop-dir", type=Path, help="Folder of article files (drop_dir).")
     sub.add_argument("--output-dir", type=Path, help="Folder for feeds (output_dir).")
     sub.add_argument("--state-dir", type=Path, help="Folder for the store (state_dir).")
+    sub.add_argument("--rejected-dir", type=Path, help="Folder rejected files are moved to "
+                     "(rejected_dir; default: rejected/ beside the drop folder).")
     sub.add_argument("-v", "--verbose", action="store_true", help="Log debug detail.")
     return sub
 
@@ -100,17 +112,24 @@ def _default_config() -> Path | None:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {"drop_dir": args.drop_dir, "output_dir": args.output_dir,
-            "state_dir": args.state_dir, "server.host": getattr(args, "host", None),
-            "server.port": getattr(args, "port", None)}
+            "state_dir": args.state_dir, "rejected_dir": args.rejected_dir,
+            "server.host": getattr(args, "host", None), "server.port": getattr(args, "port", None)}
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:
-    store = Store(config.store_path, cache_mib=BULK_CACHE_MIB)
+    store = Store(config.store_path, cache_mib=BULK_CACHE_MIB, clock=args.clock)
     try:
+        if not config.drop_dir.exists() and not store.files():
+            # A first run; once files were seen, a missing folder is an error (exit 4).
+            config.drop_dir.mkdir(parents=True)
         with Workers(worker_count(config.processes)) as workers:
-            changes = Ingestor(store, config, workers, args.clock).scan(reparse=args.reparse)
+            ingestor = Ingestor(store, config, workers, args.clock)
+            changes = ingestor.scan(reparse=args.reparse)
             report = publish.build(store, config, now=args.clock(), force=args.force,
                                    workers=workers)
+            if rereads := store.take_rereads():  # entries quarantined by the build
+                changes += ingestor.ingest_many([config.drop_dir / p for p in rereads])
+                report = publish.build(store, config, now=args.clock(), workers=workers)
     finally:
         store.close()
     print(f"{changes.added} new, {changes.updated} updated, {changes.removed} retracted; "
@@ -155,7 +174,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
-    store = Store(config.store_path)
+    store = Store(config.store_path, clock=args.clock)
     try:
         print(f"store: {config.store_path}")
         print(f"entries: {store.count()}; files: {len(store.files())}")
@@ -166,6 +185,11 @@ def _status(args: argparse.Namespace, config: Config) -> int:
             print(f"scheduled {article.published.isoformat()}: {article.title}")
         for path, reason, at in store.rejections():
             print(f"rejected {at}: {path}: {reason}")
+        for path, (reason, since) in store.unreadable().items():
+            print(f"cannot be read since {since}: {path}: {reason}")
+        for key, reason, at, paths in store.quarantined():
+            again = ", ".join(paths.splitlines()) or "no file"
+            print(f"quarantined {at}: entry {key}: {reason} (read again from {again})")
     finally:
         store.close()
     return 0

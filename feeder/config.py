@@ -36,7 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("drop_dir", "examples/drop", "Folder watched for article files.", Path),
     Setting("output_dir", "feeds", "Folder the feeds and pages are written to.", Path),
     Setting("state_dir", "state", "Folder holding the SQLite store.", Path),
-    Setting("rejected_dir", "rejected", "Folder unparseable files are moved to.", Path),
+    Setting("rejected_dir", "", "Folder unparseable files are moved to; empty: a folder named "
+            "rejected beside the drop folder.", Path),
     Setting("site.title", "feeder", "Title of the feeds and the index page."),
     Setting("site.description", "", "Description of the feeds; empty: \"Latest articles\" in "
             "the site's language."),
@@ -59,10 +60,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server.host", "127.0.0.1", "Address the HTTP server binds to."),
     Setting("server.port", 8080, "Port the HTTP server listens on.", int, 0),
     Setting("server.cache_control", "public, max-age=60", "Cache-Control header for feeds."),
+    Setting("server.idle_timeout", 5.0, "Seconds an idle connection is kept open.", float,
+            0.1),
+    Setting("server.header_timeout", 10.0, "Seconds a client has to send a request's headers "
+            "(then 408).", float, 0.1),
+    Setting("server.max_header_bytes", 16384, "Largest request line and headers accepted "
+            "(larger: 431).", int, 1024),
+    Setting("server.max_connections", 0, "Open connections at most; 0: as many as the "
+            "descriptor limit leaves room for.", int, 0),
     Setting("service.rebuild_interval", 60.0, "Seconds between safety-net rescans and rebuilds.",
             float, 1),
     Setting("service.settle_seconds", 0.1, "A file must be unchanged this long before it is "
             "read.", float, 0),
+    Setting("service.close_wait_seconds", 5.0, "A file still open for writing is read once "
+            "closed, or once quiet this long.", float, 0),
+    Setting("service.empty_seconds", 5.0, "An empty file waits this long for its writer "
+            "before it is rejected.", float, 0),
     Setting("service.polling", False, "Use polling instead of inotify (network filesystems).",
             bool),
     Setting("service.log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
@@ -95,8 +108,14 @@ class Config:
     server_host: str
     server_port: int
     server_cache_control: str
+    server_idle_timeout: float
+    server_header_timeout: float
+    server_max_header_bytes: int
+    server_max_connections: int
     service_rebuild_interval: float
     service_settle_seconds: float
+    service_close_wait_seconds: float
+    service_empty_seconds: float
     service_polling: bool
     service_log_level: str
     service_log_format: str
@@ -159,7 +178,7 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
         if value is not None:
             checked[_BY_KEY[key].attr] = _check(_BY_KEY[key], value, "command line")
     for s in SETTINGS:
-        if s.kind is Path:
+        if s.kind is Path and checked[s.attr] is not None:
             # Command-line paths are relative to where the command runs, like any CLI's.
             origin = Path.cwd() if (overrides or {}).get(s.key) is not None else base
             checked[s.attr] = (origin / checked[s.attr]).resolve()
@@ -168,6 +187,10 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             "Latest articles")
     if checked["site_icon"]:
         checked["site_icon"] = str((base / checked["site_icon"]).resolve())
+    if checked["rejected_dir"] is None:
+        # Beside the drop folder, wherever that is: a --drop-dir elsewhere never leaves
+        # rejected files beside the config file.
+        checked["rejected_dir"] = checked["drop_dir"].parent / "rejected"
     return Config(**checked, **tables)
 
 
@@ -224,6 +247,8 @@ def _table(name: str, value: Any, where: str | None) -> dict[str, Any]:
 def _check(setting: Setting, value: Any, where: str | None) -> Any:
     key, kind = setting.key, setting.kind
     if kind is Path:
+        if key == "rejected_dir" and isinstance(value, str) and not value.strip():
+            return None  # the default, worked out from the drop folder
         if not isinstance(value, str | Path) or not str(value).strip():
             raise ConfigError(key, "must be a non-empty path", where)
         return Path(value)

@@ -2,7 +2,8 @@
 
 The drop folder is the source of truth, so a store that cannot be used (corrupt, not a
 database, or from another schema version) is moved aside and started afresh; the next
-scan refills it.
+scan refills it. A store that is only busy, locked, on a full disk or failing I/O is left
+alone: the caller is told (``StoreUnavailable``) and tries again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
+
+from feeder.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +47,50 @@ CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Names in the drop folder that cannot be read (a FIFO, no permission), and why.
+CREATE TABLE IF NOT EXISTS unreadable (
+    path TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL
+);
+-- Stored entries feeder could not decode: taken out of the feeds, read again from files.
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
+    paths TEXT NOT NULL, data TEXT
+);
 """
+# Tables added since a schema version was fixed: created where missing, nothing else
+# changes, so an older store keeps its history instead of being rebuilt.
+ADDED_TABLES = frozenset({"unreadable", "quarantine"})
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """An open, checked connection to the store at *path*, recreated if unusable."""
+# SQLite's primary result codes that mean the file itself is damaged. Everything else
+# (busy, locked, full, I/O errors, cannot open) is the machine's state, not the store's:
+# moving a healthy store aside for one of those would throw away every file's arrival time.
+CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+OPEN_TIMEOUT = 2.0  # seconds another process's lock is waited for before trying again later
+
+
+class Unusable(sqlite3.DatabaseError):
+    """The store is corrupt or from another schema version: moved aside and started afresh."""
+
+
+def is_corruption(exc: sqlite3.Error) -> bool:
+    """Does *exc* say the store's file is damaged (rather than busy, full or unreadable)?"""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, Unusable) or (code is not None and code & 0xFF in CORRUPT_CODES)
+
+
+def connect(path: Path, *, timeout: float = OPEN_TIMEOUT) -> sqlite3.Connection:
+    """An open, checked connection to the store at *path*, recreated if corrupt.
+
+    A busy, locked, full or unreadable store raises ``StoreUnavailable``, untouched: the
+    caller tries again later.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return _open(path)
-    except sqlite3.DatabaseError as exc:
+        return _open(path, timeout)
+    except sqlite3.Error as exc:
+        if not is_corruption(exc):
+            raise StoreUnavailable(path, _reason(exc)) from exc
         aside = path.with_name(f"{path.name}.broken-{int(time.time())}")
         log.warning("store %s is unusable (%s); moved to %s, rebuilding from the drop "
                     "folder", path, exc, aside.name)
@@ -60,24 +98,37 @@ def connect(path: Path) -> sqlite3.Connection:
             broken = Path(f"{path}{suffix}")
             if broken.exists():
                 broken.replace(f"{aside}{suffix}")
-        return _open(path)
+    try:
+        return _open(path, timeout)
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(path, _reason(exc)) from exc
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _reason(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", None)
+    return f"{exc} ({name})" if name else str(exc)
+
+
+def _open(path: Path, timeout: float) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        tables = {name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
         if tables and version != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {version}, expected {SCHEMA_VERSION}")
-        db.execute("PRAGMA journal_mode=WAL")
+            raise Unusable(f"schema version {version}, expected {SCHEMA_VERSION}")
+        # Only a new store is written to here, so opening one another process is busy
+        # writing (`feeder status` beside the service) waits for no lock.
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
         db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if not tables or not tables >= ADDED_TABLES:
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
-            raise sqlite3.DatabaseError(check)
+            raise Unusable(check)
     except BaseException:
         db.close()
         raise

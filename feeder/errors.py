@@ -35,3 +35,22 @@ class ParseError(FeederError):
 
 class BuildError(FeederError):
     """Writing the outputs failed; the previous outputs are still in place."""
+
+
+class StoreUnavailable(FeederError):
+    """The store cannot be used for now (busy, locked, disk full, I/O error); it is left as
+    it is and the work is tried again later."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"store {path} is unavailable: {reason}")
+
+
+class DropFolderUnavailable(FeederError):
+    """The drop folder is missing, unreadable or not the one its files were seen in: an
+    error state, never an empty folder, so nothing is retracted while it lasts."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

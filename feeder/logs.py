@@ -5,9 +5,37 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import unicodedata
 from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def shown(text: str) -> str:
+    """*text* safe for one log line: control characters, line separators and bytes that
+    were not UTF-8 (surrogate escapes, as in file names) written as escapes, so a file
+    named with a newline cannot forge a log line."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable() or char == " ":
+            out.append(char)
+        elif "\udc80" <= char <= "\udcff":  # a byte os.fsdecode() could not decode
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif unicodedata.category(char) == "Zs":
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, with the message (not the traceback) made safe by ``shown``."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = shown(record.message)
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -18,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": record.getMessage().encode("utf-8", "backslashreplace").decode(),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
@@ -45,7 +73,7 @@ def setup(level: str, fmt: str = "text") -> None:
     for old in _installed:
         root.removeHandler(old)
     handler = StderrHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     _installed[:] = [handler]
     root.addHandler(handler)
     root.setLevel(level)

@@ -14,8 +14,17 @@ ENTRIES_CHANGED = Counter("feeder_entries_changed", "Entries added, updated or r
 REBUILD_SECONDS = Histogram("feeder_rebuild_seconds", "Duration of rebuilds that wrote files.",
                             buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5),
                             registry=REGISTRY)
-BUILD_FAILURES = Counter("feeder_build_failures", "Rebuilds that failed to write.",
+BUILD_FAILURES = Counter("feeder_build_failures", "Rebuilds that failed (each is retried).",
                          registry=REGISTRY)
+QUARANTINED = Counter("feeder_quarantined_entries", "Stored entries that could not be decoded, "
+                      "taken out of the feeds and read again from their files.",
+                      registry=REGISTRY)
+SCANS = Counter("feeder_scans", "Full scans of the drop folder completed (the safety net).",
+                registry=REGISTRY)
+UNREADABLE = Gauge("feeder_unreadable_files", "Names in the drop folder that cannot be read "
+                   "(listed by `feeder status` with the reason).", registry=REGISTRY)
+DEGRADED = Gauge("feeder_degraded", "1 while something holds publishing back (/healthz says "
+                 "what).", ["problem"], registry=REGISTRY)
 LAST_BUILD = Gauge("feeder_last_build_timestamp_seconds", "When the last rebuild succeeded.",
                    registry=REGISTRY)
 

@@ -101,6 +101,23 @@ def write_if_changed(root: Path, relative: str, data: bytes) -> bool:
     return written
 
 
+def problem(root: Path) -> str | None:
+    """Why files cannot be written into *root* now, or None: a file is created and removed
+    there (what a build does), and a disk with no room left is named as such."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe.{os.getpid()}.{next(_serial)}.tmp"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        os.close(fd)
+        probe.unlink()
+        room = os.statvfs(root)
+    except OSError as exc:
+        return f"the output folder {root} cannot be written: {exc.strerror or exc}"
+    if room.f_bavail == 0:
+        return f"the output folder {root} is on a full disk"
+    return None
+
+
 def remove_stale_temps(root: Path, running: Callable[[int], bool]) -> list[Path]:
     """Remove the temporary files under *root* that a killed writer left behind: those
     whose process is gone (another feeder may be writing the rest). The paths removed."""

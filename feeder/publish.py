@@ -42,10 +42,12 @@ from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, alive, chunked
 from feeder.rows import stored_article
 from feeder.sources import describe
-from feeder.store import Store
+from feeder.store import Store, undecodable
 
 log = logging.getLogger(__name__)
-Pending = tuple[str, str | None]  # a page's slug and its entry's stored row (None: delete)
+# A page's slug, its entry's key and stored row (None: delete the page).
+Pending = tuple[str, str, str | None]
+Broken = tuple[str, str]  # an entry whose row could not be decoded: its key, and why
 PAGE_CHUNK = 100  # pages a worker renders per round trip; fewer pending are written here
 ENTRY_CHUNK = 100  # feed entries a worker makes per round trip; fewer are made here
 
@@ -124,7 +126,7 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
     links = _neighbours(months)
     kept: list[str] = []
 
-    def jobs() -> Iterator[tuple[list[str], Config, Archive]]:
+    def jobs() -> Iterator[tuple[list[tuple[str, str]], Config, Archive]]:
         for month in dirty:
             rows = store.latest_rows(-1, now, f"month:{month}") if month in links else []
             if rows:
@@ -134,15 +136,40 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
                 gone.append(archive_path(month))
 
     runner = workers if len(dirty) > 1 else IN_PROCESS
-    for n, data in enumerate(runner.map(render_archive_job, jobs())):
-        files[archive_path(kept[n])] = data
+    for n, made in enumerate(runner.map(render_archive_job, jobs())):
+        month = kept[n]
+        if isinstance(made, bytes):
+            files[archive_path(month)] = made
+            continue
+        for key, reason in made:  # rows that cannot be decoded: out, then the rest
+            store.quarantine(key, reason)
+        entries = store.latest(-1, now, f"month:{month}")
+        if entries:
+            files[archive_path(month)] = render_archive(entries, config,
+                                                        Archive(month, *links[month]))
+        else:
+            gone.append(archive_path(month))
 
 
-def render_archive_job(job: tuple[list[str], Config, Archive]) -> bytes:
+def render_archive_job(job: tuple[list[tuple[str, str]], Config, Archive]
+                       ) -> bytes | list[Broken]:
     """A month's archive page from its stored rows: decoded where it is rendered, in a
-    worker when there are many months, rather than in feeder's process."""
+    worker when there are many months, rather than in feeder's process. Rows that cannot be
+    decoded are handed back instead, for feeder's process to quarantine."""
     rows, config, month = job
-    return render_archive([stored_article(row) for row in rows], config, month)
+    articles, broken = _decode(rows)
+    return broken if broken else render_archive(articles, config, month)
+
+
+def _decode(rows: Iterable[tuple[str, str]]) -> tuple[list[Article], list[Broken]]:
+    articles: list[Article] = []
+    broken: list[Broken] = []
+    for key, row in rows:
+        try:
+            articles.append(stored_article(row))
+        except Exception as exc:  # whatever is wrong with the row, it is this row's fault
+            broken.append((key, undecodable(exc)))
+    return articles, broken
 
 
 def _moved_neighbours(before: list[str], months: list[str]) -> set[str]:
@@ -200,7 +227,6 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
                 report.written.append(name)
         writer.finish()
     except OSError as exc:
-        metrics.BUILD_FAILURES.inc()
         raise BuildError(f"writing {config.output_dir} failed: {exc}; the previous feeds "
                          "stay in place") from exc
     finally:
@@ -237,6 +263,7 @@ class Pages:
     def __init__(self, store: Store, config: Config, now: datetime, workers: Workers,
                  writer: output.Writer) -> None:
         # Stored rows: the workers decode what they render (a first build has 100,000).
+        self._store = store
         self._pending = store.pending_rows(now)
         self._config = config
         self._workers = workers
@@ -270,37 +297,42 @@ class Pages:
             self._thread.join()
 
     def _write_here(self, pending: Iterable[Pending]) -> None:
-        for slug, row in pending:
-            self._take([(slug, row)])
+        for slug, key, row in pending:
+            self._take([(slug, key, row)])
             if row is not None:
-                self._written += write_page(self._writer, self._config,
-                                            *render_page(stored_article(row), self._config))
+                for article in self._store.decoded([(key, row)]):
+                    self._written += write_page(self._writer, self._config,
+                                                *render_page(article, self._config))
 
     def _write_in_workers(self, first: list[Pending]) -> None:
         """The workers render; this thread writes. Several processes creating files at
         once contend in the kernel (on ext4, two writers took 4x as long as one)."""
         try:
-            jobs = ((self._config, [row for _, row in self._take(chunk) if row])
+            jobs = ((self._config, [(key, row) for _, key, row in self._take(chunk) if row])
                     for chunk in itertools.chain([first], chunked(self._pending, PAGE_CHUNK)))
-            for pages in self._workers.map(render_pages, jobs):
+            for pages, broken in self._workers.map(render_pages, jobs):
                 for page in pages:
                     self._written += write_page(self._writer, self._config, *page)
+                for key, reason in broken:
+                    self._store.quarantine(key, reason)
         except BaseException as exc:  # handed to finish(), in the build's thread
             self._error = exc
 
     def _take(self, chunk: list[Pending]) -> list[Pending]:
-        self._done += [slug for slug, _ in chunk]
-        self._gone += [f"articles/{slug}.html" for slug, row in chunk if row is None]
+        self._done += [slug for slug, _, _ in chunk]
+        self._gone += [f"articles/{slug}.html" for slug, _, row in chunk if row is None]
         return chunk
 
 
 Page = tuple[str, bytes, Picture | None]  # file name, its bytes, the article's image
 
 
-def render_pages(job: tuple[Config, list[str]]) -> list[Page]:
-    """Render a chunk of article pages from their stored rows (in a worker process)."""
+def render_pages(job: tuple[Config, list[tuple[str, str]]]) -> tuple[list[Page], list[Broken]]:
+    """Render a chunk of article pages from their stored rows (in a worker process); the
+    rows that cannot be decoded are handed back to be quarantined."""
     config, rows = job
-    return [render_page(stored_article(row), config) for row in rows]
+    articles, broken = _decode(rows)
+    return [render_page(article, config) for article in articles], broken
 
 
 def render_page(article: Article, config: Config) -> Page:

@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from feeder.config import Config
+from feeder.drop import DropFolder
 from feeder.errors import ParseError
 from feeder.parallel import Batch, Workers, chunked
 from feeder.parser import SUFFIXES as PARSED_SUFFIXES
@@ -60,34 +61,37 @@ def prepare_jobs(jobs: list[Job]) -> list[Parsed | ParseError]:
     return results
 
 
-def read_ahead(paths: Sequence[Path], root: Path, config: Config, workers: Workers,
-               known: Callable[[str], FileRecord | None], force: bool) -> Parsing | None:
+def read_ahead(paths: Sequence[Path], root: Path, drop: DropFolder, config: Config,
+               workers: Workers, known: Callable[[str], FileRecord | None],
+               force: bool) -> Parsing | None:
     """Start parsing in the workers the files of *paths* that the ingestor will parse, by
-    the same rules (*known* gives what the store has of a file)."""
+    the same rules (*known* gives what the store has of a file), read through *drop*."""
     if workers.count < 1 or len(paths) < 2:
         return None
     identities: dict[str, tuple[int, ...]] = {}
     jobs = [found for path in paths
-            if (found := _job(path, root, config, known, force, identities)) is not None]
+            if (found := _job(path, root, drop, config, known, force, identities)) is not None]
     chunks = list(chunked(jobs, PARSE_CHUNK))
     return Parsing(chunks, workers.submit(prepare_jobs, (
         [job for _, job in chunk] for chunk in chunks)), identities)
 
 
-def _job(path: Path, root: Path, config: Config, known: Callable[[str], FileRecord | None],
-         force: bool, identities: dict[str, tuple[int, ...]]) -> tuple[Key, Job] | None:
+def _job(path: Path, root: Path, drop: DropFolder, config: Config,
+         known: Callable[[str], FileRecord | None], force: bool,
+         identities: dict[str, tuple[int, ...]]) -> tuple[Key, Job] | None:
     relative = path.relative_to(root).as_posix()
     if path.suffix.lower() not in PARSED_SUFFIXES:
         return None
     try:
-        stat = path.lstat()  # links and anything odd are left to the ingestor
-        if not S_ISREG(stat.st_mode) or stat.st_size > config.parse_max_file_bytes:
+        stat = drop.lstat(relative)  # links and anything odd are left to the ingestor
+        if (not S_ISREG(stat.st_mode) or not stat.st_size
+                or stat.st_size > config.parse_max_file_bytes):
             return None
         record = known(relative)
         if not force and record and (record.size, record.mtime_ns) == (stat.st_size,
                                                                        stat.st_mtime_ns):
             return None
-        data = path.read_bytes()
+        data, stat = drop.read(relative, config.parse_max_file_bytes)
     except OSError:
         return None
     sha256 = hashlib.sha256(data).hexdigest()

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 import uvicorn
 
+from feeder.connections import Limits, protocol_class
 from feeder.headers import (
     bad_path,
     compressible,
@@ -258,13 +259,16 @@ class FeedServer:
 
 
 def make_config(
-    app: FeedServer, host: str, port: int, log_level: str = "warning"
+    app: FeedServer, host: str, port: int, log_level: str = "warning",
+    limits: Limits | None = None,
 ) -> uvicorn.Config:
-    """A uvicorn Config using the fastest available parser and loop, with no extras."""
-    fast_http = importlib.util.find_spec("httptools") is not None
+    """A uvicorn Config with httptools held to *limits* (``feeder.connections``: idle and
+    header timeouts, header size, a cap on connections), the fastest loop, and no extras."""
+    limits = limits or Limits()
     fast_loop = importlib.util.find_spec("uvloop") is not None
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level,
-        http="httptools" if fast_http else "h11", loop="uvloop" if fast_loop else "asyncio",
+        http=protocol_class(limits), loop="uvloop" if fast_loop else "asyncio",
+        timeout_keep_alive=limits.idle,  # type: ignore[arg-type]  # a float works as well
         lifespan="off", access_log=False, server_header=False, proxy_headers=False,
     )

@@ -8,16 +8,19 @@ archive's).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from feeder import metrics
 from feeder.article import Article
+from feeder.clock import Clock, system_clock
 from feeder.database import connect
 from feeder.rows import BUMP, Writes, stored_article, stored_rows
 
@@ -50,20 +53,38 @@ class Changes:
 class Store:
     """All reads and writes of feeder's state; safe to share between threads."""
 
-    def __init__(self, path: Path, *, cache_mib: int | None = None) -> None:
+    def __init__(self, path: Path, *, cache_mib: int | None = None,
+                 clock: Clock | None = None) -> None:
         """*cache_mib*: SQLite's page cache, larger for one-off bulk work (a large import
         touches pages all over a store of hundreds of MB); SQLite's 2 MiB by default, so
-        the long-running service stays small."""
+        the long-running service stays small. *clock* dates what the store notes itself
+        (a quarantine)."""
         self.path = path
+        self.clock = clock or system_clock(UTC)
         self._lock = threading.RLock()
-        self._db = connect(path)
+        self._cache_mib = cache_mib
+        self._db = self._connect()
         self._writes: Writes | None = None  # gathered in a batch, not yet written
-        if cache_mib:
-            self._db.execute(f"PRAGMA cache_size = {-1024 * int(cache_mib)}")
+        # Files that carried a quarantined entry: to be read again (``take_rereads``).
+        self._rereads: set[str] = set()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = connect(self.path)
+        if self._cache_mib:
+            db.execute(f"PRAGMA cache_size = {-1024 * int(self._cache_mib)}")
+        return db
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def reopen(self) -> None:
+        """Close and open the store again: after SQLite called the file corrupt, this
+        moves it aside and starts afresh (the next scan refills it)."""
+        with self._lock:
+            self._db.close()
+            self._writes = None
+            self._db = self._connect()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -99,10 +120,15 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed COMMIT (a full disk, say) may have rolled back already; either
+                # way the connection must leave the transaction, or every later change
+                # would think itself inside this one.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     # Files ---------------------------------------------------------------------------
 
@@ -142,6 +168,11 @@ class Store:
             old_keys = {k for (k,) in db.execute(
                 "SELECT key FROM carriers WHERE path = ?", (record.path,))}
             stored = stored_rows(db, keys)
+            for key, (_, data) in list(stored.items()):
+                if (fault := _fault(data)) is not None:
+                    writes.flush(db)
+                    self._take_out(db, key, fault, reread=False)
+                    del stored[key]  # stored afresh from this file, as a new entry
             added = updated = 0
             for article in articles:
                 if article.key in writes.keys:  # the same entry twice: in order, then
@@ -179,6 +210,42 @@ class Store:
             db.execute("INSERT INTO rejections (path, reason, at) VALUES (?, ?, ?)",
                        (path, reason, at.isoformat()))
 
+    def set_unreadable(self, path: str, reason: str, since: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO unreadable VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE "
+                       "SET reason = excluded.reason WHERE reason != excluded.reason",
+                       (path, reason, since.isoformat()))
+
+    def clear_unreadable(self, paths: Sequence[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM unreadable WHERE path = ?", [(p,) for p in paths])
+
+    def unreadable(self) -> dict[str, tuple[str, str]]:
+        """Names in the drop folder that cannot be read: path → (reason, since)."""
+        with self._lock:
+            return {p: (r, s) for p, r, s in self._db.execute(
+                "SELECT path, reason, since FROM unreadable ORDER BY path")}
+
+    def quarantine(self, key: str, reason: str) -> None:
+        """Take an entry whose stored row cannot be decoded out of every feed, keeping the
+        row for a post-mortem; the files that carried it are read again (``take_rereads``)
+        and make it afresh. Every other entry keeps publishing."""
+        with self._transaction() as db:
+            self._take_out(db, key, reason, reread=True)
+
+    def quarantined(self, limit: int = 20) -> list[tuple[str, str, str, str]]:
+        """Recent quarantined entries: (key, reason, when, the files read again)."""
+        with self._lock:
+            return list(self._db.execute(
+                "SELECT key, reason, at, paths FROM quarantine ORDER BY id DESC LIMIT ?",
+                (limit,)))
+
+    def take_rereads(self) -> list[str]:
+        """Files that carried quarantined entries since the last call, to read again."""
+        with self._lock:
+            paths, self._rereads = sorted(self._rereads), set()
+        return paths
+
     def rejections(self, limit: int = 20) -> list[tuple[str, str, str]]:
         with self._lock:
             return list(self._db.execute(
@@ -192,21 +259,34 @@ class Store:
         Drafts and embargoed entries are left out. The cost does not grow with the archive:
         the walk down a time index stops after *limit* rows (plus the few embargoed).
         """
-        return [stored_article(data) for data in self.latest_rows(limit, now, channel)]
+        return self.decoded(self.latest_rows(limit, now, channel))
 
-    def latest_rows(self, limit: int, now: datetime, channel: str | None = None) -> list[str]:
-        """``latest`` as stored rows, undecoded (for workers, which decode them)."""
+    def latest_rows(self, limit: int, now: datetime,
+                    channel: str | None = None) -> list[tuple[str, str]]:
+        """``latest`` as (key, stored row), undecoded (for workers, which decode them)."""
         visible = "e.draft = 0 AND e.visible_ts <= ?"
         if channel is None:
-            sql = (f"SELECT e.data FROM entries e WHERE {visible} "
+            sql = (f"SELECT e.key, e.data FROM entries e WHERE {visible} "
                    "ORDER BY e.published_ts DESC, e.key LIMIT ?")
             args: tuple[object, ...] = (now.timestamp(), limit)
         else:
-            sql = ("SELECT e.data FROM memberships m JOIN entries e ON e.key = m.key WHERE "
-                   f"m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key LIMIT ?")
+            sql = ("SELECT e.key, e.data FROM memberships m JOIN entries e ON e.key = m.key "
+                   f"WHERE m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key "
+                   "LIMIT ?")
             args = (channel, now.timestamp(), limit)
         with self._lock:
-            return [data for (data,) in self._db.execute(sql, args)]
+            return list(self._db.execute(sql, args))
+
+    def decoded(self, rows: Sequence[tuple[str, str]]) -> list[Article]:
+        """The articles of stored (key, row) pairs; a row that cannot be decoded is
+        quarantined (``quarantine``) and left out, so one bad row never stops the rest."""
+        articles = []
+        for key, data in rows:
+            try:
+                articles.append(stored_article(data))
+            except Exception as exc:  # any fault of the row's content, whatever it is
+                self.quarantine(key, undecodable(exc))
+        return articles
 
     def released(self, since: datetime | None, until: datetime) -> list[Article]:
         """Embargoed entries whose time came in (*since*, *until*].
@@ -216,18 +296,18 @@ class Store:
         if since is None:
             return []
         with self._lock:
-            rows = self._db.execute(
-                "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? AND "
-                "visible_ts <= ? ORDER BY visible_ts", (since.timestamp(), until.timestamp()))
-            return [stored_article(data) for (data,) in rows]
+            rows = list(self._db.execute(
+                "SELECT key, data FROM entries WHERE draft = 0 AND visible_ts > ? AND "
+                "visible_ts <= ? ORDER BY visible_ts", (since.timestamp(), until.timestamp())))
+        return self.decoded(rows)
 
     def scheduled(self, now: datetime, limit: int = -1) -> list[Article]:
         """Entries waiting for their publication time, soonest first."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT data FROM entries WHERE draft = 0 AND visible_ts > ? "
-                "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit))
-            return [stored_article(data) for (data,) in rows]
+            rows = list(self._db.execute(
+                "SELECT key, data FROM entries WHERE draft = 0 AND visible_ts > ? "
+                "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit)))
+        return self.decoded(rows)
 
     def channels(self, kind: str) -> dict[str, int]:
         """The channels of *kind* ("source", "tag", "month") with their entry counts."""
@@ -248,7 +328,8 @@ class Store:
     def get(self, key: str) -> Article | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
-        return stored_article(row[0]) if row else None
+        found = self.decoded([(key, row[0])]) if row else []
+        return found[0] if found else None
 
     def count(self) -> int:
         with self._lock:
@@ -269,9 +350,10 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_rows(self, now: datetime, batch: int = 500) -> Iterator[tuple[str, str | None]]:
-        """Article pages to write (with their entry's stored row, undecoded: workers
-        decode what they render) or delete (with None).
+    def pending_rows(self, now: datetime,
+                     batch: int = 500) -> Iterator[tuple[str, str, str | None]]:
+        """Article pages to write (slug, key and the entry's stored row, undecoded: workers
+        decode what they render) or delete (the row None).
 
         Pages of embargoed entries stay pending until their time. Read in batches, so a
         full rebuild of a large archive never holds it all in memory.
@@ -280,7 +362,7 @@ class Store:
         while True:
             with self._lock:
                 rows = list(self._db.execute(
-                    "SELECT p.slug, e.data FROM pending_pages p LEFT JOIN entries e "
+                    "SELECT p.slug, p.key, e.data FROM pending_pages p LEFT JOIN entries e "
                     "ON e.key = p.key AND e.draft = 0 WHERE p.slug > ? AND "
                     "(e.visible_ts IS NULL OR e.visible_ts <= ?) ORDER BY p.slug LIMIT ?",
                     (after, now.timestamp(), batch)))
@@ -318,15 +400,68 @@ class Store:
             if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
                                   (key,)).fetchone():
                 continue
-            row = db.execute("DELETE FROM entries WHERE key = ? RETURNING data",
-                             (key,)).fetchone()
-            if row:
+            row = db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            try:
                 old = stored_article(row[0])
+            except Exception as exc:
+                self._take_out(db, key, undecodable(exc), reread=False)
+            else:
+                db.execute("DELETE FROM entries WHERE key = ?", (key,))
                 writes.pages.append((old.slug, None))
                 writes.join(old, None)
-                removed += 1
+            removed += 1
         writes.flush(db)
         return removed
+
+    def _take_out(self, db: sqlite3.Connection, key: str, reason: str, *,
+                  reread: bool) -> None:
+        """Remove an entry by its key alone (its row cannot be decoded): from the
+        entries, its channels and its page; note it in the quarantine."""
+        row = db.execute("SELECT data, CASE WHEN json_valid(data) THEN json_extract(data, "
+                         "'$.slug') END FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return
+        data, slug = row
+        paths = sorted(p for (p,) in db.execute("SELECT path FROM carriers WHERE key = ?",
+                                                (key,)))
+        db.execute("INSERT INTO quarantine (key, reason, at, paths, data) VALUES "
+                   "(?, ?, ?, ?, ?)", (key, reason, self.clock().isoformat(),
+                                       "\n".join(paths), data))
+        db.execute("DELETE FROM entries WHERE key = ?", (key,))
+        channels = [c for (c,) in db.execute(
+            "DELETE FROM memberships WHERE key = ? RETURNING channel", (key,))]
+        db.executemany("UPDATE channel_counts SET entries = entries - 1 WHERE channel = ?",
+                       [(c,) for c in channels])
+        db.execute("DELETE FROM channel_counts WHERE entries <= 0")
+        db.executemany("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
+                       [(c,) for c in channels])
+        if isinstance(slug, str) and slug:
+            db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (slug,))
+        if reread:
+            db.execute("DELETE FROM carriers WHERE key = ?", (key,))
+            # Forget what was seen of those files, so reading them again is not skipped.
+            db.executemany("UPDATE files SET size = -1, sha256 = '' WHERE path = ?",
+                           [(p,) for p in paths])
+            self._rereads.update(paths)
+        db.execute(BUMP)
+        metrics.QUARANTINED.inc()
+        log.error("entry %s cannot be decoded (%s): taken out of the feeds%s", key, reason,
+                  f"; reading {', '.join(paths)} again" if reread and paths else "")
+
+
+def undecodable(exc: Exception) -> str:
+    return f"undecodable: {type(exc).__name__}: {exc}"
+
+
+def _fault(data: str) -> str | None:
+    """Why a stored row cannot be decoded, or None if it can (decoding is cached)."""
+    try:
+        stored_article(data)
+    except Exception as exc:
+        return undecodable(exc)
+    return None
 
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:

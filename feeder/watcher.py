@@ -2,16 +2,26 @@
 
 Events are hints, not facts, so nothing here trusts a single event (watchdog 7.1 on Linux):
 
-- ``FileClosedEvent`` also fires when a writer is killed mid-write and once per open/close
-  cycle, so "closed" does not mean "complete". Instead a path settles when it has been quiet
-  for ``settle_seconds`` *and* two stats ``settle_seconds`` apart agree on (size, mtime_ns);
-  the stat comparison also catches a slow writer that appends without producing events.
+- A path settles when it has been quiet for ``settle_seconds`` *and* two stats
+  ``settle_seconds`` apart agree on (size, mtime_ns); the stat comparison also catches a slow
+  writer that appends without producing events.
+- A file written to (``FileModifiedEvent``, inotify's IN_MODIFY) is also waited for until its
+  writer closes it (``FileClosedEvent``, IN_CLOSE_WRITE): a writer that pauses mid-file
+  longer than the settle time is not read half-written. "Closed" alone does not mean
+  complete (a killed writer closes too, and a writer may open and close many times), so it
+  only ends the wait; the quiet time still applies. A file written but never closed (a
+  writer that keeps it open, or the polling observer, which sees no closes) is read once it
+  has been quiet for ``close_wait_seconds``. Files moved or linked in were complete before
+  they arrived (no write happens here) and are not waited for.
 - A file ``mv``'d in gives only ``FileCreatedEvent``, and an atomic rename (``x.tmp`` ->
   ``x.txt``) only a ``FileMovedEvent`` whose ``dest_path`` is the real name; so every event
   kind is just "look at this path later", and moves record both ends (the src as a
   possible deletion). Deletions are reported too; downstream checks existence.
 - Since watchdog 7.0 a pattern like ``*.txt`` matches nothing, so we filter names ourselves
   with ``is_ignored`` on the root-relative POSIX path.
+- Paths are looked at with ``lstat``: a link is reported as itself, never followed.
+- watchdog logs a warning per folder it cannot watch (a deep or unreadable tree can make
+  thousands); those are rate-limited (``_RateLimit``) so they cannot flood the log.
 - Opened/closed-without-write events are not subscribed to: ingestion reads every reported
   file, and those reads would otherwise re-trigger the watcher forever.
 - inotify queue overflow drops events with only a log line; the periodic full rescan covers
@@ -28,6 +38,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,23 +78,74 @@ class _Handler(FileSystemEventHandler):
         try:
             if event.is_directory or event.event_type in _IGNORED_TYPES:
                 return
-            self._watcher._record(event.src_path)
+            kind = event.event_type
+            # The source of a move was left, and the destination arrived complete.
+            self._watcher._record(event.src_path, writing=kind == "modified",
+                                  closed=kind in ("closed", "moved", "deleted"))
             if event.dest_path:
-                self._watcher._record(event.dest_path)
+                self._watcher._record(event.dest_path, closed=True)
         except Exception:
             log.exception("watcher: could not record %r", event)
+
+
+class _RateLimit(logging.Filter):
+    """Lets through at most *burst* records a *period* per logger, then one saying how many
+    were left out: watchdog warns once per folder it cannot watch."""
+
+    def __init__(self, burst: int = 5, period: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._burst, self._period, self._clock = burst, period, clock
+        self._lock = threading.Lock()
+        self._window = float("-inf")
+        self._passed = self._dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            now = self._clock()
+            if now - self._window >= self._period:
+                if self._dropped:
+                    record.msg = (f"{record.msg} ({self._dropped} similar message(s) left out "
+                                  f"in the last {self._period:g} s)")
+                self._window, self._passed, self._dropped = now, 0, 0
+            if self._passed < self._burst:
+                self._passed += 1
+                return True
+            self._dropped += 1
+            return False
+
+
+_WATCHDOG_LIMIT = _RateLimit()
+for _name in ("watchdog.observers.inotify", "watchdog.observers.inotify_c",
+              "watchdog.observers.inotify_buffer", "watchdog.observers.polling",
+              "watchdog.observers.api", "py.warnings"):
+    logging.getLogger(_name).addFilter(_WATCHDOG_LIMIT)
+
+
+def quiet_watchdog() -> None:
+    """For the service: Python warnings go to the log (rate-limited, escaped), and the one
+    watchdog repeats for every folder of every level of a deep tree (its watch callbacks)
+    is dropped: each distinct text would also be remembered by the warnings module for
+    good, which is how a deep tree once took hundreds of MB."""
+    logging.captureWarnings(True)
+    warnings.filterwarnings("ignore", message="Callback with id .* already exists",
+                            category=RuntimeWarning, module="watchdog")
 
 
 class Watcher:
     """Reports files under ``root`` to ``on_settled`` once they stop changing."""
 
     def __init__(self, root: Path, on_settled: Callable[[list[Path]], None], *,
-                 settle_seconds: float = 0.25, polling: bool = False,
-                 poll_interval: float = 1.0, is_ignored: Callable[[str], bool] = ingest.is_ignored,
+                 settle_seconds: float = 0.25, close_wait_seconds: float = 5.0,
+                 polling: bool = False, poll_interval: float = 1.0,
+                 is_ignored: Callable[[str], bool] = ingest.is_ignored,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.root = Path(root)
         self._on_settled = on_settled
         self._settle = settle_seconds
+        # The polling observer sees no closes: there the quiet time alone must do.
+        self._close_wait = settle_seconds if polling else max(close_wait_seconds,
+                                                                settle_seconds)
         self._tick = max(settle_seconds / 2, 0.01)
         self._polling = polling
         self._poll_interval = poll_interval
@@ -91,6 +153,7 @@ class Watcher:
         self._clock = clock
         self._lock = threading.Lock()
         self._events: dict[Path, float] = {}  # guarded by _lock
+        self._writing: set[Path] = set()  # written to and not closed since; guarded by _lock
         self._checks: dict[Path, tuple[Stat, float]] = {}  # settle thread only
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -122,7 +185,12 @@ class Watcher:
         with self._lock:
             return len(self._events)
 
-    def _record(self, raw: bytes | str) -> None:
+    def busy(self, path: Path) -> bool:
+        """Has *path* events not settled yet (being written, or just arrived)?"""
+        with self._lock:
+            return path in self._events
+
+    def _record(self, raw: bytes | str, *, writing: bool = False, closed: bool = False) -> None:
         path = Path(os.fsdecode(raw))
         try:
             relative = path.relative_to(self.root).as_posix()
@@ -132,6 +200,10 @@ class Watcher:
             return
         with self._lock:
             self._events[path] = self._clock()
+            if writing:
+                self._writing.add(path)
+            elif closed:
+                self._writing.discard(path)
         self._wake.set()
 
     def _run(self) -> None:
@@ -157,12 +229,14 @@ class Watcher:
     def _settle_pass(self) -> list[Path]:
         with self._lock:
             snapshot = dict(self._events)
+            writing = set(self._writing)
         now = self._clock()
         settled: list[Path] = []
         for path, last_event in snapshot.items():
             check = self._checks.get(path)
             fresh = check is not None and check[1] >= last_event  # taken after the last event
-            if now - last_event < self._settle:
+            quiet = self._close_wait if path in writing else self._settle
+            if now - last_event < quiet:
                 if not fresh:  # a first look now lets the path settle one tick sooner
                     self._checks[path] = (_stat(path), now)
                 continue
@@ -170,7 +244,7 @@ class Watcher:
             if current is None:
                 settled.append(path)
             elif check is not None and fresh and check[0] == current:
-                if now - check[1] >= self._settle:
+                if now - check[1] >= min(quiet, self._settle):
                     settled.append(path)
             else:
                 self._checks[path] = (current, now)
@@ -179,6 +253,7 @@ class Watcher:
             settled = [p for p in settled if self._events.get(p) == snapshot[p]]
             for path in settled:
                 del self._events[path]
+                self._writing.discard(path)
         for path in settled:
             self._checks.pop(path, None)
         return sorted(settled)
@@ -186,7 +261,7 @@ class Watcher:
 
 def _stat(path: Path) -> Stat:
     try:
-        st = path.stat()
+        st = path.lstat()
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)

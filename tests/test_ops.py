@@ -117,6 +117,7 @@ def test_systemd_unit_runs_feeder_with_a_config() -> None:
     service = unit["Service"]
     assert " run --config " in service["ExecStart"]
     assert service["KillSignal"] == "SIGTERM"
+    assert int(service["LimitNOFILE"]) >= 8192  # not systemd's 1,024
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 

@@ -27,6 +27,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeder.connections import LimitedProtocol
 from feeder.server import CHUNK, FeedServer, make_config
 
 MTIME = 1_700_000_000
@@ -581,7 +582,7 @@ def test_websocket_is_refused(app: FeedServer) -> None:
 def test_make_config(app: FeedServer) -> None:
     config = make_config(app, "127.0.0.1", 8123)
     assert (config.host, config.port, config.app) == ("127.0.0.1", 8123, app)
-    assert config.http == "httptools" and config.loop == "uvloop"
+    assert issubclass(config.http, LimitedProtocol) and config.loop == "uvloop"
     assert config.lifespan == "off" and config.access_log is False
     assert config.server_header is False and config.log_level == "warning"
     assert make_config(app, "::1", 1, log_level="info").log_level == "info"
