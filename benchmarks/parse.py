@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from benchmarks import corpus
 from benchmarks.common import TIMEZONE, Scale, Section, corpus_newest
+from feeder.ingest.scan import PARSE_CHUNK, parse_jobs
 from feeder.parallel import Workers, chunked, worker_count
 from feeder.parser import Context, Parsed, parse
-from feeder.readahead import PARSE_CHUNK, parse_jobs
 
 Corpus = list[tuple[str, bytes]]
 

@@ -25,10 +25,10 @@ from feeder.errors import (
     ParseError,
     StoreUnavailable,
 )
-from feeder.ingest import Ingestor, copy_tree
+from feeder.ingest.ingestor import Ingestor, copy_tree
 from feeder.parallel import Workers, worker_count
 from feeder.parser import Context, parse
-from feeder.store import Store
+from feeder.store.store import Store
 
 log = logging.getLogger("feeder")
 EXIT_REJECTED, EXIT_USAGE, EXIT_BUILD, EXIT_UNAVAILABLE = 1, 2, 3, 4
@@ -196,6 +196,6 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    from feeder.service import serve_forever
+    from feeder.service.scheduler import serve_forever
 
     return serve_forever(config, args.clock)

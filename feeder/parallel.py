@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["feeder.readahead", "feeder.publish"]
+PRELOAD = ["feeder.ingest.scan", "feeder.publish.build"]
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from feeder.cli import main
-from feeder.server import FeedServer, make_config
+from feeder.serve.server import FeedServer, make_config
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -30,7 +30,7 @@ from lxml import etree, html
 from PIL import Image
 
 from feeder.cli import main
-from feeder.server import FeedServer, make_config
+from feeder.serve.server import FeedServer, make_config
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from feeder.database import is_corruption
-from feeder.drop import MAX_DEPTH, DropFolder, NotAFile
+from feeder.ingest.drop import MAX_DEPTH, DropFolder, NotAFile
+from feeder.ingest.watcher import _RateLimit
 from feeder.logs import shown
-from feeder.watcher import _RateLimit
+from feeder.store.schema import is_corruption
 from tests.conftest import ROOT
 from tests.service import RunningService, wait_for, without_root_override
 
@@ -86,7 +86,7 @@ def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: 
 
 
 def test_import_writes_nothing_through_a_linked_folder(tmp_path: Path) -> None:
-    from feeder.ingest import copy_tree
+    from feeder.ingest.ingestor import copy_tree
 
     source, drop, outside = tmp_path / "sumber", tmp_path / "drop", tmp_path / "luar"
     (source / "sub").mkdir(parents=True)
@@ -257,8 +257,8 @@ def test_only_corruption_moves_the_store_aside() -> None:
 def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     from feeder.config import load_config
-    from feeder.ingest import Ingestor
-    from feeder.store import Store
+    from feeder.ingest.ingestor import Ingestor
+    from feeder.store.store import Store
 
     (tmp_path / "drop").mkdir()
     config = load_config(None, {"drop_dir": tmp_path / "drop", "output_dir": tmp_path / "out",
@@ -271,14 +271,14 @@ def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
         ingestor = Ingestor(store, config)
         (pages,) = store._db.execute("PRAGMA page_count").fetchone()
         store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
-        with caplog.at_level(logging.INFO, logger="feeder.ingest"), pytest.raises(
+        with caplog.at_level(logging.INFO, logger="feeder.ingest.ingestor"), pytest.raises(
                 sqlite3.OperationalError):
             ingestor.ingest_many(paths)
         assert "new" not in caplog.text
         assert "could not store what 3 file(s) carry" in caplog.text
         assert store.count() == 0
         store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
-        with caplog.at_level(logging.INFO, logger="feeder.ingest"):
+        with caplog.at_level(logging.INFO, logger="feeder.ingest.ingestor"):
             ingestor.ingest_many(paths)
         assert store.count() == 3 and caplog.text.count("1 new") == 3
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeder.identity import Version, match, same_article, text_similarity
+from feeder.store.identity import Version, match, same_article, text_similarity
 
 BODY = ("KPU Kota Semarang menggelar rapat pleno rekapitulasi daftar pemilih berkelanjutan "
         "triwulan ketiga di aula kantor, dihadiri Bawaslu, partai politik dan Disdukcapil. "

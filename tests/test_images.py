@@ -13,8 +13,8 @@ from PIL import ExifTags, Image
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest import Ingestor
-from feeder.store import Store
+from feeder.ingest.ingestor import Ingestor
+from feeder.store.store import Store
 from tests.conftest import ARRIVAL
 from tests.feeds import ATOM, check_atom, check_rss, read_feed, read_json_feed
 

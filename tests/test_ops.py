@@ -46,7 +46,7 @@ def test_json_logs_are_one_object_a_line(tmp_path: Path, drop: Drop) -> None:
 def test_text_logs_by_default(tmp_path: Path, drop: Drop) -> None:
     drop("jul.txt", sample="kpu-semarang-jul.txt")
     done = feeder("build", *folders(tmp_path), cwd=tmp_path)
-    assert "INFO    feeder.ingest: jul.txt: 6 article(s)" in done.stderr
+    assert "INFO    feeder.ingest.ingestor: jul.txt: 6 article(s)" in done.stderr
 
 
 def test_import_copies_and_publishes_with_progress_lines(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ import pytest
 from feeder import publish
 from feeder.config import Config, load_config
 from feeder.errors import ParseError
-from feeder.ingest import Ingestor
+from feeder.ingest.ingestor import Ingestor
+from feeder.ingest.scan import parse_context, prepare_jobs
 from feeder.parallel import Workers, worker_count
-from feeder.readahead import parse_context, prepare_jobs
-from feeder.store import Store
+from feeder.store.store import Store
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 
 Drop = Callable[..., Path]

@@ -1,4 +1,4 @@
-"""Tests for feeder.server: routing, types, caching, conditionals, gzip and path safety.
+"""Tests for feeder.serve.server: routing, types, caching, conditionals, gzip and path safety.
 
 Most tests drive the ASGI app directly (fast, exact control of ``scope["path"]``); a few run a
 real uvicorn server on a pre-bound socket to check the same behaviour through httptools, and
@@ -27,8 +27,8 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeder.connections import LimitedProtocol
-from feeder.server import CHUNK, FeedServer, make_config
+from feeder.serve.connections import LimitedProtocol
+from feeder.serve.server import CHUNK, FeedServer, make_config
 
 MTIME = 1_700_000_000
 RSS = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>' + (
@@ -545,7 +545,7 @@ def test_exception_becomes_500_and_is_logged(
         raise RuntimeError("boom")
 
     app = FeedServer(root, extra_routes={"/metrics": broken})
-    with caplog.at_level(logging.ERROR, logger="feeder.server"):
+    with caplog.at_level(logging.ERROR, logger="feeder.serve.server"):
         resp = call(app, "/metrics")
     assert resp.status == 500
     assert "boom" in caplog.text

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeder.article import Article
-from feeder.store import FileRecord, Store
+from feeder.store.store import FileRecord, Store
 from tests.conftest import ARRIVAL
 
 NOW = ARRIVAL + timedelta(days=400)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feeder.watcher import Watcher
+from feeder.ingest.watcher import Watcher
 
 SETTLE = 0.1
 MakeWatcher = Callable[..., tuple[Watcher, "Collector"]]
@@ -193,7 +193,7 @@ def test_failing_callback_does_not_kill_watcher(
     collector.fail_next = True
     _, got = make_watcher(collector)
     first, second = root / "first.txt", root / "second.txt"
-    with caplog.at_level(logging.ERROR, logger="feeder.watcher"):
+    with caplog.at_level(logging.ERROR, logger="feeder.ingest.watcher"):
         first.write_text("boom")
         got.wait_reported(first)
         second.write_text("still alive")

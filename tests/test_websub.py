@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 from lxml import etree
 
-from feeder.websub import Pinger, changed_feeds
+from feeder.service.websub import Pinger, changed_feeds
 from tests.service import RunningService, wait_for
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -124,7 +124,7 @@ def test_publish_posts_one_form_per_url(hub: Hub, make_pinger: Any,
                                         caplog: pytest.LogCaptureFixture) -> None:
     pinger = make_pinger()
     pinger.start()
-    caplog.set_level(logging.INFO, logger="feeder.websub")
+    caplog.set_level(logging.INFO, logger="feeder.service.websub")
     pinger.publish(["http://x.test/rss.xml", "http://x.test/a b.json"])
     assert pinger.wait_idle(5)
     assert [p.content_type for p in hub.pings] == ["application/x-www-form-urlencoded"] * 2
@@ -202,7 +202,7 @@ def test_stop_interrupts_backoff_drops_the_queue_and_is_idempotent(
     hub.status = 503
     pinger = make_pinger(backoff=60.0)
     pinger.start()
-    caplog.set_level(logging.INFO, logger="feeder.websub")
+    caplog.set_level(logging.INFO, logger="feeder.service.websub")
     pinger.publish(["http://x.test/rss.xml", "http://x.test/atom.xml"])
     wait_for(lambda: hub.pings, timeout=5)
     wait_for(lambda: "attempt 1/5" in caplog.text, timeout=5)  # now in its 60 s backoff

@@ -56,7 +56,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from feeder import ingest
+from feeder.ingest import ingestor as ingest
 
 log = logging.getLogger(__name__)
 

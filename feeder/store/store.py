@@ -21,8 +21,8 @@ from pathlib import Path
 from feeder import metrics
 from feeder.article import Article
 from feeder.clock import Clock, system_clock
-from feeder.database import connect
-from feeder.rows import BUMP, Writes, stored_article, stored_rows
+from feeder.store.batch import BUMP, Writes, stored_article, stored_rows
+from feeder.store.schema import connect
 
 log = logging.getLogger(__name__)
 

@@ -25,19 +25,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from feeder import media, metrics
+from feeder import metrics
 from feeder.article import Article
-from feeder.attach import Attacher
 from feeder.clock import Clock, system_clock
 from feeder.config import Config
-from feeder.drop import DropFolder, Listing, NotAFile, kind
-from feeder.drop import check as check_drop_folder
 from feeder.errors import DropFolderUnavailable, ParseError, StoreUnavailable
+from feeder.ingest import media
+from feeder.ingest.attach import Attacher
+from feeder.ingest.drop import DropFolder, Listing, NotAFile, kind
+from feeder.ingest.drop import check as check_drop_folder
+from feeder.ingest.scan import Parsing, parse_context, parse_job, read_ahead
 from feeder.logs import shown
 from feeder.parallel import IN_PROCESS, Workers, chunked
 from feeder.progress import Progress
-from feeder.readahead import Parsing, parse_context, parse_job, read_ahead
-from feeder.store import Changes, FileRecord, Store
+from feeder.store.store import Changes, FileRecord, Store
 
 log = logging.getLogger(__name__)
 

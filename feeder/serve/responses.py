@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 
-from feeder.headers import (
+from feeder.serve.headers import (
     BROWSABLE,
     BROWSER_TYPE,
     accepts_gzip,

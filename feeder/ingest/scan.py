@@ -17,12 +17,12 @@ from pathlib import Path
 from stat import S_ISREG
 
 from feeder.config import Config
-from feeder.drop import DropFolder
 from feeder.errors import ParseError
+from feeder.ingest.drop import DropFolder
 from feeder.parallel import Batch, Workers, chunked
 from feeder.parser import SUFFIXES as PARSED_SUFFIXES
 from feeder.parser import Context, Parsed, parse
-from feeder.store import FileRecord
+from feeder.store.store import FileRecord
 
 # Files a worker parses per round trip: fewer trips leave feeder's process more time to
 # store (20.0k articles/s on 2 cores with 10, 21.9k with 40); the first results of a

@@ -26,19 +26,20 @@ from types import FrameType
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from feeder import metrics, output, publish
+from feeder import atomic as output
+from feeder import metrics, publish
 from feeder.clock import Clock, system_clock
 from feeder.config import Config
-from feeder.connections import Limits
-from feeder.database import is_corruption
 from feeder.errors import BuildError, DropFolderUnavailable, StoreUnavailable
-from feeder.health import Health
-from feeder.ingest import Ingestor, drop_folder_problem
+from feeder.ingest.ingestor import Ingestor, drop_folder_problem
+from feeder.ingest.watcher import Watcher, quiet_watchdog
 from feeder.parallel import Workers, worker_count
-from feeder.server import FeedServer, make_config
-from feeder.store import Store
-from feeder.watcher import Watcher, quiet_watchdog
-from feeder.websub import Pinger, changed_feeds
+from feeder.serve.connections import Limits
+from feeder.serve.server import FeedServer, make_config
+from feeder.service.health import Health
+from feeder.service.websub import Pinger, changed_feeds
+from feeder.store.schema import is_corruption
+from feeder.store.store import Store
 
 log = logging.getLogger(__name__)
 JOB = "cycle"

@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from feeder import media, output
+from feeder import atomic as output
 from feeder.article import Article, Picture
 from feeder.config import Config
-from feeder.drop import DropFolder
+from feeder.ingest import media
+from feeder.ingest.drop import DropFolder
 from feeder.parser import SUFFIXES as ARTICLE_SUFFIXES
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from feeder import __version__, metrics, output
+from feeder import __version__, metrics
+from feeder import atomic as output
 from feeder.article import Article, Picture
 from feeder.builder import (
     CHANNEL_FILES,
@@ -40,9 +41,9 @@ from feeder.builder.icons import default_icon, render_icons
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, alive, chunked
-from feeder.rows import stored_article
 from feeder.sources import describe
-from feeder.store import Store, undecodable
+from feeder.store.batch import stored_article
+from feeder.store.store import Store, undecodable
 
 log = logging.getLogger(__name__)
 # A page's slug, its entry's key and stored row (None: delete the page).

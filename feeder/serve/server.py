@@ -3,7 +3,7 @@
 Feed readers poll a few files over and over, mostly conditionally, so the hot path is a dict
 lookup and ready-made header lists, with at most one ``os.stat`` per path per pass of the event
 loop (see ``FeedServer._checked``). Per small file we keep body, gzip body, ETag, Last-Modified
-and type (``feeder.responses``), keyed by URL path, rebuilt in a worker thread only when the
+and type (``feeder.serve.responses``), keyed by URL path, rebuilt in a worker thread only when the
 file's identity (device, inode, size, mtime_ns) changes - atomic replaces always give a new
 inode.
 Large files are streamed. Only regular files inside the root are served: ``..``, hidden
@@ -29,13 +29,13 @@ from typing import Any, BinaryIO
 
 import uvicorn
 
-from feeder.connections import Limits, protocol_class
-from feeder.headers import (
+from feeder.serve.connections import Limits, protocol_class
+from feeder.serve.headers import (
     bad_path,
     compressible,
     content_type,
 )
-from feeder.responses import (
+from feeder.serve.responses import (
     Entry,
     Headers,
     Response,
@@ -262,7 +262,7 @@ def make_config(
     app: FeedServer, host: str, port: int, log_level: str = "warning",
     limits: Limits | None = None,
 ) -> uvicorn.Config:
-    """A uvicorn Config with httptools held to *limits* (``feeder.connections``: idle and
+    """A uvicorn Config with httptools held to *limits* (``feeder.serve.connections``: idle and
     header timeouts, header size, a cap on connections), the fastest loop, and no extras."""
     limits = limits or Limits()
     fast_loop = importlib.util.find_spec("uvloop") is not None

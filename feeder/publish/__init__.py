@@ -1,0 +1,5 @@
+"""What changed in the store → files in the output folder, written atomically."""
+
+from feeder.publish.build import BuildReport, build
+
+__all__ = ["BuildReport", "build"]

@@ -1,0 +1,1 @@
+"""HTTP: the output folder served to feed readers and browsers; imports no other stage."""
