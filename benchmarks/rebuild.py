@@ -27,8 +27,8 @@ from benchmarks.common import (
 )
 from feeder import publish
 from feeder.config import Config, load_config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 
 MAX_RATIO = 1.5
 NO_CHANGE_TARGET = 0.005

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
-
-from feeder.text import slugify
 
 # A fixed namespace keeps guids stable across hosts and base URLs.
 _GUID_NAMESPACE = uuid.UUID("5b2f9a52-7f3e-4d55-9c1e-6a3d3f1f6a10")
@@ -94,31 +90,6 @@ class Article:
     def guid(self) -> str:
         """An absolute URI that never changes for this article."""
         return _guid(self.key)
-
-    # Cached (a frozen value cannot change): a worker that parses an article works these
-    # out, and they travel with it to feeder's process, which stores it.
-    @cached_property
-    def channels(self) -> tuple[str, ...]:
-        """The feeds besides the aggregate this entry appears in (none for a draft, so a
-        draft never makes a source, topic or month appear)."""
-        if self.draft:
-            return ()
-        tags = dict.fromkeys(slug for t in self.tags if (slug := slugify(t)))
-        return (f"source:{self.source}", f"month:{self.published:%Y-%m}",
-                *(f"tag:{t}" for t in tags))
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """Hash of everything a reader sees; equal fingerprints need no rewrite."""
-        data = self.to_dict()
-        for volatile in ("published", "updated", "line"):
-            data.pop(volatile)
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-    @cached_property
-    def stored(self) -> str:
-        """The JSON the store keeps of the article."""
-        return json.dumps(self.to_dict(), ensure_ascii=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (shallow: far cheaper than ``dataclasses.asdict``'s deep copy)."""

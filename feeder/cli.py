@@ -11,7 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ from feeder.errors import (
     ParseError,
     StoreUnavailable,
 )
-from feeder.ingest.ingestor import Ingestor, copy_tree
+from feeder.ingest import Ingestor, copy_tree, finish, parse_context
 from feeder.parallel import Workers, worker_count
-from feeder.parser import Context, parse
+from feeder.parser import parse
 from feeder.store.store import Store
 
 log = logging.getLogger("feeder")
@@ -149,28 +149,40 @@ def _import(args: argparse.Namespace, config: Config) -> int:
 
 
 def _check(args: argparse.Namespace, config: Config) -> int:
+    """Parse files as the service would, print what it would store, store nothing."""
     status = 0
     for path in args.files:
+        relative = _as_dropped(path, config)
         try:
             stat = path.stat()
-            ctx = Context(path=str(path), source=path.parent.name or "local",
-                          received=datetime.fromtimestamp(stat.st_mtime // 1, config.tz),
-                          tolerance=timedelta(hours=config.parse_future_tolerance_hours))
+            ctx = parse_context(relative, datetime.fromtimestamp(stat.st_mtime // 1, config.tz),
+                                config)
             parsed = parse(path.read_bytes(), ctx)
         except (OSError, ParseError) as exc:
             print(f"{path}: REJECTED: {getattr(exc, 'reason', exc)}")
             status = EXIT_REJECTED
             continue
-        print(f"{path}: {len(parsed.articles)} article(s), {len(parsed.problems)} warning(s)")
-        for n, a in enumerate(parsed.articles, 1):
+        articles = finish(parsed.articles, relative, config)
+        print(f"{path}: {len(articles)} article(s), {len(parsed.problems)} warning(s)")
+        for n, a in enumerate(articles, 1):
             details = [a.author and f"by {a.author}", a.photo_credit and f"Foto: {a.photo_credit}",
                        a.place and f"{a.place}", a.source,
+                       a.tags and f"topics: {', '.join(a.tags)}",
                        f"{a.content_html.count('<p>')} paragraph(s)"]
             print(f"  {n}. {a.published.isoformat(' ', 'minutes')}  {a.title}")
             print(f"     {'; '.join(d for d in details if d)}")
         for problem in parsed.problems:
             print(f"  warning: {problem}")
     return status
+
+
+def _as_dropped(path: Path, config: Config) -> str:
+    """*path* as the drop folder would name it: its place there if it is in it, else as if
+    dropped into a subfolder named like its own folder (so that folder names the source)."""
+    try:
+        return path.resolve().relative_to(Path(config.drop_dir).resolve()).as_posix()
+    except ValueError:
+        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:

@@ -129,8 +129,9 @@ class Config:
 
     def on_delete_for(self, relative: str) -> str:
         """``keep`` or ``retract`` for a file at *relative* (POSIX) in the drop folder."""
-        folder = relative.split("/", 1)[0] if "/" in relative else ""
-        return self.folders.get(folder, {}).get("on_delete", self.on_delete)
+        folder = subfolder(relative)
+        return self.folders.get(folder, {}).get("on_delete", self.on_delete) if folder else (
+            self.on_delete)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -148,6 +149,16 @@ class Config:
     def url(self, path: str = "") -> str:
         """Absolute URL of a path under the output folder."""
         return self.site_base_url + path.lstrip("/")
+
+
+def subfolder(relative: str) -> str | None:
+    """The drop subfolder a file at *relative* (POSIX, in the drop folder) is in, whose
+    name is its source and whose ``[folders."NAME"]`` settings apply; None at the top.
+
+    >>> subfolder("kendal/2025/rapat.txt"), subfolder("rapat.txt")
+    ('kendal', None)
+    """
+    return relative.split("/", 1)[0] if "/" in relative else None
 
 
 def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:

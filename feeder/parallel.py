@@ -10,6 +10,7 @@ some thread holds. The store is only ever touched by the calling process.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +51,27 @@ class Workers:
         self._lock = threading.Lock()  # a build submits from two threads
 
     def submit(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Batch[T, R]:
-        """Start ``fn(job)`` for every job now; collect the results later, in order.
-
-        *fn* must be a module-level function, and jobs must be safe to run twice: should
-        a worker die (the OOM killer, say), its job runs again in this process.
-        """
+        """Start ``fn(job)`` for every job now; collect the results later, in order."""
         pool = self._start() if self.count > 0 else None
         return Batch(self, fn, [(job, self._send(pool, fn, job)) for job in jobs])
 
-    def map(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
-        """``fn(job)`` for each job, in order, with a few jobs in flight per worker rather
-        than all queued, so memory stays flat however many jobs there are."""
-        batches = (self.submit(fn, chunk) for chunk in chunked(jobs, 2 * max(self.count, 1)))
-        ahead: deque[Batch[T, R]] = deque()
-        for batch in batches:
-            ahead.append(batch)
-            if len(ahead) > 3:
-                yield from ahead.popleft().results()
-        while ahead:
-            yield from ahead.popleft().results()
+    def __call__(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
+        """``fn(job)`` for each job, in order: ``map(fn, jobs)`` spread over the workers.
+
+        The first jobs start at once (so a caller can hand work out, do its own, and
+        collect later); after that a few jobs are in flight per worker rather than all
+        queued, so memory stays flat however many jobs there are. *fn* must be a
+        module-level function, and jobs must be safe to run twice: should a worker die (the
+        OOM killer, say), its job runs again in this process.
+        """
+        return _Mapped(self, fn, jobs)
+
+    map = __call__
+
+    @property
+    def parallel(self) -> bool:
+        """Whether jobs go to other processes (else this process runs them, in order)."""
+        return self.count > 0
 
     def close(self) -> None:
         with self._lock:
@@ -190,6 +193,37 @@ class Batch(Generic[T, R]):
             except BrokenProcessPool:
                 self._workers._broken()
                 yield self._fn(job)
+
+
+class _Mapped(Iterator[R]):
+    """The results of ``Workers(fn, jobs)``, its first batches started on creation."""
+
+    AHEAD = 3  # batches in flight besides the one being collected
+
+    def __init__(self, workers: Workers, fn: Callable[[T], R], jobs: Iterable[T]) -> None:
+        size = 2 * max(workers.count, 1)
+        self._batches = (workers.submit(fn, chunk) for chunk in chunked(jobs, size))
+        self._ahead: deque[Batch[T, R]] = deque(itertools.islice(self._batches, self.AHEAD))
+        self._current: Iterator[R] = iter(())
+
+    def __next__(self) -> R:
+        while True:
+            try:
+                return next(self._current)
+            except StopIteration:
+                if not self._ahead:
+                    raise
+                self._current = self._ahead.popleft().results()
+                self._ahead.extend(itertools.islice(self._batches, 1))
+
+
+class Map(Protocol):
+    """What a stage is handed to spread work over the machine's cores: ``map``-shaped."""
+
+    @property
+    def parallel(self) -> bool: ...
+
+    def __call__(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]: ...
 
 
 IN_PROCESS = Workers(0)

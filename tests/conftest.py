@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeder.config import Config, load_config
-from feeder.store.store import Store
+from feeder.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAVEL = Path(__file__).resolve().parent / "travel"

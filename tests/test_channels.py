@@ -11,8 +11,8 @@ from lxml import etree, html
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import ARRIVAL
 from tests.feeds import ATOM, check_atom, read_feed
 

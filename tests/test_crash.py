@@ -22,8 +22,8 @@ from lxml import etree
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import ARRIVAL
 from tests.service import RunningService, wait_for
 

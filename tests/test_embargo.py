@@ -11,9 +11,9 @@ import pytest
 from feeder import publish
 from feeder.cli import main
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
+from feeder.ingest import Ingestor
 from feeder.service.scheduler import RELEASE, Service
-from feeder.store.store import Store
+from feeder.store import Store
 from tests.conftest import ARRIVAL, JAKARTA
 from tests.feeds import read_feed
 

@@ -86,7 +86,7 @@ def test_the_drop_folder_is_read_and_moved_without_following_any_link(tmp_path: 
 
 
 def test_import_writes_nothing_through_a_linked_folder(tmp_path: Path) -> None:
-    from feeder.ingest.ingestor import copy_tree
+    from feeder.ingest import copy_tree
 
     source, drop, outside = tmp_path / "sumber", tmp_path / "drop", tmp_path / "luar"
     (source / "sub").mkdir(parents=True)
@@ -257,8 +257,8 @@ def test_only_corruption_moves_the_store_aside() -> None:
 def test_a_failed_commit_is_not_logged_as_stored(tmp_path: Path,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     from feeder.config import load_config
-    from feeder.ingest.ingestor import Ingestor
-    from feeder.store.store import Store
+    from feeder.ingest import Ingestor
+    from feeder.store import Store
 
     (tmp_path / "drop").mkdir()
     config = load_config(None, {"drop_dir": tmp_path / "drop", "output_dir": tmp_path / "out",

@@ -35,9 +35,9 @@ from lxml import etree
 
 from feeder import publish
 from feeder.config import Config, load_config
-from feeder.ingest.ingestor import Ingestor
+from feeder.ingest import Ingestor
 from feeder.parser import Context, ParseError, parse
-from feeder.store.store import Store
+from feeder.store import Store
 from feeder.text import xml_safe
 from tests.conftest import ARRIVAL, set_mtime
 from tests.feeds import (

@@ -13,8 +13,8 @@ from PIL import ExifTags, Image
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import ARRIVAL
 from tests.feeds import ATOM, check_atom, check_rss, read_feed, read_json_feed
 
@@ -94,7 +94,7 @@ def test_sibling_image_is_found_in_a_burst_of_files(drop: Drop, store: Store,
     Ingestor(store, config).ingest_many(paths)
     publish.build(store, config)
     (image,) = published_images(config)
-    with_image = [a for a in store.latest(-1, ARRIVAL + timedelta(days=1)) if a.image]
+    with_image = [a for a in store.newest(-1, ARRIVAL + timedelta(days=1)) if a.image]
     assert [a.title for a in with_image] == ["Berita Nomor 7"]
     assert with_image[0].image and with_image[0].image.name == image.name
 

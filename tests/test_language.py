@@ -13,9 +13,9 @@ from lxml import html
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
+from feeder.ingest import Ingestor
 from feeder.language import language, languages
-from feeder.store.store import Store
+from feeder.store import Store
 from tests.conftest import JAKARTA, ROOT
 from tests.feeds import read_json_feed
 

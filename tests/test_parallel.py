@@ -7,7 +7,6 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,11 @@ import pytest
 from feeder import publish
 from feeder.config import Config, load_config
 from feeder.errors import ParseError
-from feeder.ingest.ingestor import Ingestor
-from feeder.ingest.scan import parse_context, prepare_jobs
+from feeder.ingest import Ingestor
+from feeder.ingest.scan import Read, read_chunk
 from feeder.parallel import Workers, worker_count
-from feeder.store.store import Store
+from feeder.store import Store
+from feeder.store.entries import encode
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 
 Drop = Callable[..., Path]
@@ -87,16 +87,12 @@ def test_parse_error_crosses_processes_whole() -> None:
 
 def test_what_storing_needs_is_worked_out_in_the_worker_and_travels_back() -> None:
     config = load_config(None, {})
-    job = ((SAMPLES / "kpu-semarang-dec.txt").read_bytes(),
-           parse_context("kpu-semarang-dec.txt", ARRIVAL, config))
+    job = ("kpu-semarang-dec.txt", (SAMPLES / "kpu-semarang-dec.txt").read_bytes(), ARRIVAL)
     with Workers(1) as workers:
-        [[parsed]] = list(workers.map(prepare_jobs, [[job]]))
-    assert not isinstance(parsed, ParseError) and parsed.articles
-    for article in parsed.articles:
-        assert {"fingerprint", "channels", "stored"} <= vars(article).keys()  # came back
-        fresh = replace(article)  # a copy without the cached values
-        assert ((article.fingerprint, article.channels, article.stored)
-                == (fresh.fingerprint, fresh.channels, fresh.stored))
+        [[read]] = list(workers.map(read_chunk, [(config, [job])]))
+    assert isinstance(read, Read) and read.entries
+    for entry in read.entries:  # encoded there exactly as it would be here
+        assert entry == encode(entry.article)
 
 
 def die_in_worker(n: int) -> int:

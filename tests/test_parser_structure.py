@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from feeder.errors import ParseError
-from feeder.ingest.ingestor import Ingestor
+from feeder.ingest import Ingestor
 from feeder.parser import Context, Parsed, parse
 from feeder.parser.credits import find_credit
 from feeder.parser.dateline import find_dateline
-from feeder.store.store import Store
+from feeder.store import Store
 from tests.conftest import ARRIVAL
 
 

@@ -17,8 +17,8 @@ import pytest
 from feeder import publish
 from feeder.config import Config
 from feeder.errors import BuildError
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import ARRIVAL, JAKARTA, SAMPLES, set_mtime
 from tests.feeds import check_atom, check_rss, local_file, read_feed, read_json_feed
 from tests.test_parser_pages import DECEMBER, JULY

@@ -13,8 +13,8 @@ from lxml import etree, html
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import ARRIVAL, SAMPLES, set_mtime
 from tests.feeds import check_atom, check_rss, read_feed, read_json_feed
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeder.article import Article
-from feeder.store.store import FileRecord, Store
+from feeder.channel import Channel
+from feeder.store import FileRecord, Store
 from tests.conftest import ARRIVAL
 
 NOW = ARRIVAL + timedelta(days=400)
@@ -32,7 +33,7 @@ def test_an_entry_twice_in_one_file_is_stored_once_as_its_last_version(store: St
     second = article("k", tags=("rapat",), month=2, title="Judul baru")
     changes = store.put_file(record("a.txt"), [first, second], ARRIVAL)
     assert (changes.added, changes.updated) == (1, 1)
-    assert [a.title for a in store.latest(10, NOW)] == ["Judul baru"]
+    assert [a.title for a in store.newest(10, NOW)] == ["Judul baru"]
     assert store.channels("tag") == {"rapat": 1}
     assert store.channels("month") == {"2025-01": 1}  # an entry keeps its first date
 
@@ -55,13 +56,13 @@ def test_counts_always_match_the_entries(
                 store.put_file(record(f"{path}.txt", n), articles, ARRIVAL)
             else:
                 store.remove_file(f"{path}.txt")
-        entries = store.latest(-1, NOW)
+        entries = store.newest(-1, NOW)
         tags = [t for a in entries for t in a.tags]
         assert store.channels("tag") == {t: tags.count(t) for t in set(tags)}
         months = [f"{a.published:%Y-%m}" for a in entries]
         assert store.channels("month") == {m: months.count(m) for m in set(months)}
         for month in store.channels("month"):
-            assert len(store.latest(-1, NOW, f"month:{month}")) == months.count(month)
+            assert len(store.newest(-1, NOW, Channel("month", month))) == months.count(month)
     finally:
         store.close()
 

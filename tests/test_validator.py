@@ -13,8 +13,8 @@ import pytest
 
 from feeder import publish
 from feeder.config import Config
-from feeder.ingest.ingestor import Ingestor
-from feeder.store.store import Store
+from feeder.ingest import Ingestor
+from feeder.store import Store
 from tests.conftest import JAKARTA, ROOT
 
 VALIDATOR = ROOT.parent / "shared" / "tools" / "validate-feed"

@@ -97,7 +97,9 @@ class Attacher:
             return match[1] + self.config.url(picture.path) + match[3]
 
         html = _IMG_SRC.sub(swap, article.content_html)
-        return replace(article, content_html=html, image=article.image or next(iter(first), None))
+        if not first:
+            return article  # the same value: what was worked out of it still holds
+        return replace(article, content_html=html, image=article.image or first[0])
 
     def _referenced(self, relative: str, src: str) -> Picture | None:
         parts = urlsplit(src)

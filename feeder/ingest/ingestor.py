@@ -14,121 +14,42 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
-import shutil
 import sqlite3
 import stat
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from feeder import metrics
-from feeder.article import Article
 from feeder.clock import Clock, system_clock
 from feeder.config import Config
-from feeder.errors import DropFolderUnavailable, ParseError, StoreUnavailable
+from feeder.errors import DropFolderUnavailable, StoreUnavailable
 from feeder.ingest import media
 from feeder.ingest.attach import Attacher
 from feeder.ingest.drop import DropFolder, Listing, NotAFile, kind
 from feeder.ingest.drop import check as check_drop_folder
-from feeder.ingest.scan import Parsing, parse_context, parse_job, read_ahead
+from feeder.ingest.names import is_ignored, is_utf8, printable
+from feeder.ingest.rejects import Rejects
+from feeder.ingest.scan import Read, Reading, Rejection, arrival, read, read_ahead, unchanged
 from feeder.logs import shown
-from feeder.parallel import IN_PROCESS, Workers, chunked
+from feeder.parallel import IN_PROCESS, Map, chunked
 from feeder.progress import Progress
-from feeder.store.store import Changes, FileRecord, Store
+from feeder.store import Changes, FileRecord, Store
+from feeder.store.entries import encode
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # files a scan commits at once
 LIST_FOLDERS_FROM = 50  # files in a batch from which listing their folders beats probing
-TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".partial", ".crdownload",
-                 ".download", ".bak")
 # A scan that would retract more than this share of the stored files needs the drop folder
 # to be the one those files were seen in (same device and inode): an unmounted share or a
 # folder swapped for an empty one is not a mass deletion.
 MASS_RETRACTION = 0.25
-# How long a file moved to the rejected folder is watched: should it change (its writer was
-# still at work), it comes back to be read again.
-WATCH_REJECTED_SECONDS = 600.0
 _FATAL = (DropFolderUnavailable, StoreUnavailable, sqlite3.Error)  # faults of the whole run
 
 drop_folder_problem = check_drop_folder
-
-
-def is_ignored(relative: str) -> bool:
-    """Hidden files, editor swap/backup files and tools' temp names are never articles."""
-    parts = Path(relative).parts
-    name = parts[-1] if parts else ""
-    return (
-        not name
-        or any(p.startswith(".") for p in parts)
-        or name.endswith("~")
-        or name.lower().endswith(TEMP_SUFFIXES)
-        or (name.startswith("#") and name.endswith("#"))
-        or name == "4913"  # vim's probe file
-    )
-
-
-def copy_tree(source: Path, drop_dir: Path) -> int:
-    """Copy the files under *source* into *drop_dir* (keeping mtimes); return how many.
-
-    Files are copied to a hidden temporary name and renamed into place, so a running
-    service never reads half a file.
-    """
-    paths = [p for p in sorted(source.rglob("*")) if p.is_file()
-             and not is_ignored(p.relative_to(source).as_posix())]
-    progress = Progress(len(paths), f"copying {source}")
-    top = Path(os.path.realpath(drop_dir))
-    copied = 0
-    for done, path in enumerate(paths, 1):
-        relative = path.relative_to(source)
-        target = drop_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if Path(os.path.realpath(target.parent)) != top / relative.parent:
-            # A folder on the way is a link: writing through it would land elsewhere.
-            log.warning("not copying %s: %s in the drop folder is a link", shown(str(path)),
-                        shown(str(relative.parent)))
-            continue
-        temp = target.with_name(f".{target.name}.importing")
-        shutil.copy2(path, temp)
-        os.replace(temp, target)
-        copied += 1
-        progress(done)
-    progress.close()
-    return copied
-
-
-def categorise(article: Article, config: Config) -> Article:
-    """*article* with the configured categories whose keywords it mentions, as tags."""
-    if not config.categories:
-        return article
-    text = f"{article.title} {article.summary} {article.content_html}".casefold()
-    found = [name for name, words in config.categories.items()
-             if any(re.search(rf"\b{re.escape(w.casefold())}\b", text) for w in words)]
-    tags = tuple(dict.fromkeys([*article.tags, *found]))
-    return article if tags == article.tags else replace(article, tags=tags)
-
-
-def _listing(paths: list[Path]) -> dict[Path, set[str]]:
-    names: dict[Path, set[str]] = {}
-    for path in paths:
-        names.setdefault(path.parent, set()).add(path.name)
-    return names
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # os.fsdecode() turned undecodable bytes into surrogates
-        return False
-    return True
-
-
-def _printable(name: str) -> str:
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _identity(ids: tuple[int, int]) -> str:
@@ -139,24 +60,32 @@ def _why(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
 
 
-@dataclass(frozen=True)
-class _Rejected:
-    relative: str  # where it was in the drop folder
-    size: int
-    mtime_ns: int
-    until: float  # monotonic time after which it is no longer watched
+@dataclass
+class _Run:
+    """One batch of files being stored: what was read ahead for it, and what it will show
+    (log lines, metrics) once its commit succeeded."""
+
+    reading: Reading | None = None
+    stats: Mapping[str, os.stat_result] = field(default_factory=dict)
+    notes: list[Callable[[], None]] | None = None
+
+    def note(self, note: Callable[[], None]) -> None:
+        if self.notes is None:
+            note()
+        else:
+            self.notes.append(note)
 
 
 class Ingestor:
     """Keeps the store in step with the drop folder.
 
-    *later*, when given, is asked to report a path again after some seconds (the service
-    schedules it): an empty file gets ``service.empty_seconds`` before it is rejected, since
-    its writer may not have written yet. Without it (a one-off ``feeder build``) an empty
-    file is rejected at once.
+    *spread* hands reading many files to the machine's other cores. *later*, when given, is
+    asked to report a path again after some seconds (the service schedules it): an empty
+    file gets ``service.empty_seconds`` before it is rejected, since its writer may not have
+    written yet. Without it (a one-off ``feeder build``) an empty file is rejected at once.
     """
 
-    def __init__(self, store: Store, config: Config, workers: Workers = IN_PROCESS,
+    def __init__(self, store: Store, config: Config, spread: Map = IN_PROCESS,
                  clock: Clock | None = None, *,
                  later: Callable[[Path, float], None] | None = None) -> None:
         self.store = store
@@ -167,16 +96,11 @@ class Ingestor:
                                        config.rejected_dir)}
         self.drop = DropFolder(self.root, skip)
         self.attacher = Attacher(config, self.drop, self._reject_image)
-        self.workers = workers
+        self.rejects = Rejects(config, self.drop, self.clock)
+        self.spread = spread
         self.later = later
-        # Files of the current batch parsed ahead by the workers, by what shaped the result.
-        self._parsing: Parsing | None = None  # the current batch's, parsed ahead
-        # Effects of a batch (log lines, metrics) shown once its commit succeeded.
-        self._notes: list[Callable[[], None]] | None = None
         self._unreadable = dict(store.unreadable())
         self._empty_since: dict[str, tuple[tuple[int, int], float]] = {}
-        self._rejected: dict[Path, _Rejected] = {}
-        self._rejected_lock = threading.Lock()
 
     # Whole folder ---------------------------------------------------------------------
 
@@ -197,16 +121,15 @@ class Ingestor:
         present = set(listing.files) | set(listing.odd)
         gone = [r for r in stored if r not in present and not listing.hides(r)]
         self._guard(len(gone), len(stored), identity)
-        paths = [self.root / r for r in names]
-        self.attacher.listing = _listing(paths)
+        self.attacher.listing = _listing(self.root, names)
         try:
-            changes = self._scan(paths, reparse, busy, listing.stats)
+            changes = self._scan(names, reparse, busy, listing.stats)
         finally:
             self.attacher.listing = None
         changes += self._odd(listing, busy)
         with self.store.batch():
             for relative in gone:
-                changes += self._forget(relative)
+                changes += self._forget(relative, _Run())
         self.store.set_meta("drop_identity", _identity(identity))
         metrics.SCANS.inc()
         still = present | set(listing.unlistable)
@@ -227,23 +150,23 @@ class Ingestor:
         log.warning("%d of %d files are gone from %s: retracting what they carried", gone,
                     stored, self.root)
 
-    def _scan(self, paths: list[Path], reparse: bool, busy: Callable[[Path], bool],
+    def _scan(self, names: list[str], reparse: bool, busy: Callable[[Path], bool],
               stats: Mapping[str, os.stat_result]) -> Changes:
         changes = Changes()
-        progress = Progress(len(paths), f"reading {self.root}") if len(paths) > 100 else None
-        batches = list(chunked(paths, BATCH))
+        progress = Progress(len(names), f"reading {self.root}") if len(names) > 100 else None
+        batches = list(chunked(names, BATCH))
         # What the store knew when the scan began is as good as asking it file by file for
-        # guessing what to parse ahead, and one query, not one a file.
-        known = self.store.files().get if self.workers.count else self.store.file
-        parsing = self._read_ahead(batches[0], reparse, known) if batches else None
+        # guessing what to read ahead, and one query, not one a file.
+        known = self.store.files().get if self.spread.parallel else self.store.file
+        reading = self._read_ahead(batches[0], reparse, known) if batches else None
         for done, batch in enumerate(batches, 1):
-            ready, parsing = parsing, (self._read_ahead(batches[done], reparse, known)
+            ready, reading = reading, (self._read_ahead(batches[done], reparse, known)
                                        if done < len(batches) else None)
-            # The workers parse the next batch while this one is stored.
-            changes += self._ingest_batch([p for p in batch if not busy(p)], ready, reparse,
-                                          stats)
+            # The workers read the next batch while this one is stored.
+            wanted = [r for r in batch if not busy(self.root / r)]
+            changes += self._ingest_batch(wanted, _Run(ready, stats), reparse)
             if progress:
-                progress(min(done * BATCH, len(paths)))
+                progress(min(done * BATCH, len(names)))
         if progress:
             progress.close()
         return changes
@@ -254,7 +177,7 @@ class Ingestor:
         with self.store.batch():
             for relative, st in listing.odd.items():
                 if not is_ignored(relative) and not busy(self.root / relative):
-                    changes += self.ingest(self.root / relative, seen=st)
+                    changes += self._one(relative, False, _Run(stats={relative: st}))
             for folder, reason in listing.unlistable.items():
                 self._cannot_read(folder + "/", f"the folder cannot be listed: {reason}")
         return changes
@@ -262,7 +185,7 @@ class Ingestor:
     # Files ------------------------------------------------------------------------------
 
     def ingest_many(self, paths: Sequence[Path], *, force: bool = False) -> Changes:
-        """``ingest`` each of *paths* in one transaction, parsing them on every core."""
+        """``ingest`` each of *paths* in one transaction, reading them on every core."""
         if not paths:
             return Changes()
         identity = _identity(self.drop.identity())
@@ -270,73 +193,67 @@ class Ingestor:
             # Not the folder the store knows (remounted, replaced): only a whole scan can
             # tell deleted files from a different folder.
             return self.scan()
-        listing = None
-        if len(paths) >= LIST_FOLDERS_FROM:
-            listing = self._folder_listing(paths)
-        self.attacher.listing = listing
+        relatives = [r for p in paths if (r := self._relative(p)) is not None]
+        self.attacher.listing = (self._folder_listing(relatives)
+                                 if len(relatives) >= LIST_FOLDERS_FROM else None)
         try:
-            parsing = self._read_ahead(paths, force, self.store.file)
-            return self._ingest_batch(paths, parsing, force)
+            reading = self._read_ahead(relatives, force, self.store.file)
+            return self._ingest_batch(relatives, _Run(reading), force)
         finally:
             self.attacher.listing = None
 
-    def _folder_listing(self, paths: Sequence[Path]) -> dict[Path, set[str]] | None:
-        """What the folders of *paths* hold now, or None if one cannot be listed."""
-        folders = {p.parent for p in paths}
+    def ingest(self, path: Path, *, force: bool = False) -> Changes:
+        """Bring one file's entries up to date; never raises for bad input (only for a
+        missing drop folder or an unusable store, which are nobody's file's fault)."""
+        relative = self._relative(path)
+        return Changes() if relative is None else self._one(relative, force, _Run())
+
+    def _relative(self, path: Path) -> str | None:
         try:
-            return {folder: self.drop.listdir(folder.relative_to(self.root).as_posix()
-                                              if folder != self.root else "")
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            log.warning("ignoring %s: outside the drop folder %s", shown(str(path)), self.root)
+            return None
+
+    def _folder_listing(self, relatives: Sequence[str]) -> dict[Path, set[str]] | None:
+        """What the folders of *relatives* hold now, or None if one cannot be listed."""
+        folders = {posixpath_parent(r) for r in relatives}
+        try:
+            return {self.root / folder if folder else self.root: self.drop.listdir(folder)
                     for folder in folders}
         except (OSError, ValueError):
             return None
 
-    def _ingest_batch(self, paths: Sequence[Path], parsing: Parsing | None, force: bool,
-                      stats: Mapping[str, os.stat_result] | None = None) -> Changes:
-        """*stats*: what the scan's listing saw of the files, so they are not looked at
-        twice (anything that changed since is seen by the read, or by the next event)."""
+    def _ingest_batch(self, relatives: Sequence[str], run: _Run, force: bool) -> Changes:
         changes = Changes()
-        stats = stats or {}
-        self._parsing = parsing
-        notes: list[Callable[[], None]] = []
-        self._notes = notes
+        run.notes = []
         try:
             with self.store.batch():
-                for path in paths:
-                    seen = stats.get(path.relative_to(self.root).as_posix()) if stats else None
-                    changes += self.ingest(path, force=force, seen=seen)
+                for relative in relatives:
+                    changes += self._one(relative, force, run)
         except _FATAL as exc:
-            if notes:
+            if run.notes:
                 log.warning("could not store what %d file(s) carry (%s); they are read again",
-                            len(notes), exc)
+                            len(run.notes), exc)
             raise
-        finally:
-            self._parsing = None
-            self._notes = None
+        notes, run.notes = run.notes, None
         for note in notes:
             note()
         return changes
 
-    def ingest(self, path: Path, *, force: bool = False,
-               seen: os.stat_result | None = None) -> Changes:
-        """Bring one file's entries up to date; never raises for bad input (only for a
-        missing drop folder or an unusable store, which are nobody's file's fault)."""
-        try:
-            relative = path.relative_to(self.root).as_posix()
-        except ValueError:
-            log.warning("ignoring %s: outside the drop folder %s", shown(str(path)), self.root)
-            return Changes()
+    def _one(self, relative: str, force: bool, run: _Run) -> Changes:
         if is_ignored(relative):
             return Changes()
         try:
-            if not _is_utf8(relative):
+            if not is_utf8(relative):
                 # The store, the log and every feed need text: this name is other bytes.
                 return self._reject(relative, None, "the file name is not valid UTF-8; "
-                                    "rename the file and drop it again")
-            return self._ingest(relative, force, seen=seen)
+                                    "rename the file and drop it again", run=run)
+            return self._ingest(relative, force, run)
         except _FATAL:
             raise
         except NotAFile as exc:
-            return self._not_a_file(relative, exc)
+            return self._not_a_file(relative, exc, run)
         except OSError as exc:
             # Unreadable (no permission, an I/O error): listed until it can be read; its
             # next change or the next rescan tries again.
@@ -345,20 +262,20 @@ class Ingestor:
             log.exception("could not read %s", shown(relative))
             return self._cannot_read(relative, f"feeder failed on it: {exc!r}")
 
-    def _ingest(self, relative: str, force: bool = False, edited_at: datetime | None = None,
-                seen: os.stat_result | None = None) -> Changes:
+    def _ingest(self, relative: str, force: bool, run: _Run,
+                edited_at: datetime | None = None) -> Changes:
         try:
-            st = seen or self.drop.lstat(relative)
+            st = run.stats.get(relative) or self.drop.lstat(relative)
         except (FileNotFoundError, NotAFile):
             # Gone, or no longer reached without a link (a folder on its way was swapped
             # for one): not a file of the drop folder any more.
             if (problem := check_drop_folder(self.root)) is not None:
                 raise DropFolderUnavailable(problem) from None
-            return self._forget(relative)
+            return self._forget(relative, run)
         if stat.S_ISDIR(st.st_mode):  # its files are reported on their own
             changes = self.store.remove_file(relative, keep=self._keeps(relative)) if (
                 self.store.file(relative)) else Changes()
-            if seen is not None:  # the scan met a folder named like an article file
+            if relative in run.stats:  # the scan met a folder named like an article file
                 self._cannot_read(relative, "a folder named like an article file; the files "
                                   "in it are read as a subfolder's")
             return changes
@@ -366,21 +283,20 @@ class Ingestor:
             raise NotAFile(f"{kind(st.st_mode)}, not a file", link=stat.S_ISLNK(st.st_mode))
         known = self.store.file(relative)
         self._readable([relative])
-        if not force and known and (known.size, known.mtime_ns) == (st.st_size,
-                                                                    st.st_mtime_ns):
+        if not force and unchanged(known, st):
             return Changes()
         if st.st_size > self.config.parse_max_file_bytes:
             return self._reject(relative, known, f"file is {st.st_size} bytes, more than "
                                 f"parse.max_file_bytes = {self.config.parse_max_file_bytes}",
-                                seen=st)
+                                seen=st, run=run)
         if st.st_size == 0 and self._wait_for_writer(relative, st):
             return Changes()
-        read = self._parsing.read(relative, st) if self._parsing else None
-        if read is None:
+        ahead = run.reading.bytes(relative, st) if run.reading else None
+        if ahead is None:
             data, st = self.drop.read(relative, self.config.parse_max_file_bytes)
-            read = data, hashlib.sha256(data).hexdigest()
-        data, sha256 = read
-        modified = datetime.fromtimestamp(st.st_mtime // 1, self.config.tz)
+            ahead = data, hashlib.sha256(data).hexdigest()
+        data, sha256 = ahead
+        modified = arrival(st, self.config)
         record = FileRecord(relative, st.st_size, st.st_mtime_ns, sha256,
                             known.received if known else modified)
         if not force and known and known.sha256 == record.sha256:
@@ -388,21 +304,24 @@ class Ingestor:
             return Changes()
         if PurePosixPath(relative).suffix.lower() in media.SUFFIXES:
             self.store.put_file(record, [], modified)
-            return self._refresh_owners(relative, modified)
-        parsed = self._parsing.take((relative, record.sha256, record.received)) if (
-            self._parsing) else None
-        if parsed is None:
-            parsed = parse_job((data, parse_context(relative, record.received, self.config)))
-        if isinstance(parsed, ParseError):
-            return self._reject(relative, known, parsed.reason, parsed.line, seen=st)
-        forced = self._folder(relative).get("source")
-        articles = [replace(a, source=forced) for a in parsed.articles] if forced else (
-            parsed.articles)
-        articles = self.attacher.attach(relative, [categorise(a, self.config)
-                                                   for a in articles])
-        changes = self.store.put_file(record, articles, max(modified, edited_at or modified),
-                                      keep=self._keeps(relative))
-        problems = [str(problem) for problem in parsed.problems]
+            return self._refresh_owners(relative, modified, run)
+        result = run.reading.take((relative, record.sha256, record.received)) if (
+            run.reading) else None
+        if result is None:
+            result = read((relative, data, record.received), self.config)
+        if isinstance(result, Rejection):
+            return self._reject(relative, known, result.reason, result.line, seen=st, run=run)
+        return self._store(relative, record, result, max(modified, edited_at or modified), run)
+
+    def _store(self, relative: str, record: FileRecord, result: Read, edited_at: datetime,
+               run: _Run) -> Changes:
+        articles = [e.article for e in result.entries]
+        pictured = self.attacher.attach(relative, list(articles))
+        # Images change an article (rarely): only those are encoded again.
+        entries = [entry if article is entry.article else encode(article)
+                   for entry, article in zip(result.entries, pictured, strict=True)]
+        changes = self.store.put_file(record, entries, edited_at, keep=self._keeps(relative))
+        problems = [str(problem) for problem in result.problems]
 
         def note() -> None:
             for problem in problems:
@@ -411,10 +330,10 @@ class Ingestor:
             for change in ("added", "updated", "removed"):
                 metrics.ENTRIES_CHANGED.labels(change).inc(getattr(changes, change))
             log.info("%s: %d article(s), %d new, %d updated, %d retracted, %d warning(s)",
-                     relative, len(articles), changes.added, changes.updated, changes.removed,
+                     relative, len(entries), changes.added, changes.updated, changes.removed,
                      len(problems))
 
-        self._note(note)
+        run.note(note)
         return changes
 
     def _wait_for_writer(self, relative: str, st: os.stat_result) -> bool:
@@ -435,54 +354,43 @@ class Ingestor:
         self.later(self.root / relative, grace - waited)
         return True
 
-    def _note(self, note: Callable[[], None]) -> None:
-        if self._notes is None:
-            note()
-        else:
-            self._notes.append(note)
-
-    def _read_ahead(self, paths: Sequence[Path], force: bool,
-                    known: Callable[[str], FileRecord | None]) -> Parsing | None:
-        wanted = [p for p in paths if _is_utf8(r := p.relative_to(self.root).as_posix())
-                  and not is_ignored(r)]
-        return read_ahead(wanted, self.root, self.drop, self.config, self.workers, known,
-                          force)
-
-    def _folder(self, relative: str) -> Mapping[str, str]:
-        return self.config.folders.get(relative.split("/", 1)[0], {}) if "/" in relative else {}
+    def _read_ahead(self, relatives: Sequence[str], force: bool,
+                    known: Callable[[str], FileRecord | None]) -> Reading | None:
+        wanted = [r for r in relatives if is_utf8(r) and not is_ignored(r)]
+        return read_ahead(wanted, self.drop, self.config, self.spread, known, force)
 
     def _keeps(self, relative: str) -> bool:
         return self.config.on_delete_for(relative) == "keep"
 
-    def _forget(self, relative: str) -> Changes:
+    def _forget(self, relative: str, run: _Run) -> Changes:
         self._readable([relative])
         self._empty_since.pop(relative, None)
         if self.store.file(relative) is None:
             return Changes()
         changes = self.store.remove_file(relative, keep=self._keeps(relative))
-        self._note(lambda: log.info("%s: deleted, %d entr(y/ies) retracted", relative,
-                                    changes.removed))
+        run.note(lambda: log.info("%s: deleted, %d entr(y/ies) retracted", relative,
+                                  changes.removed))
         if PurePosixPath(relative).suffix.lower() in media.SUFFIXES:
-            changes += self._refresh_owners(relative, self.clock())
+            changes += self._refresh_owners(relative, self.clock(), run)
         return changes
 
-    def _refresh_owners(self, image: str, when: datetime) -> Changes:
+    def _refresh_owners(self, image: str, when: datetime, run: _Run) -> Changes:
         """An image arrived, changed or went: re-read the articles that may show it."""
         changes = Changes()
         for owner in self.attacher.owners(image):
             if not is_ignored(owner) and self.store.file(owner):
-                changes += self._ingest(owner, force=True, edited_at=when)
+                changes += self._ingest(owner, True, _Run(notes=run.notes), edited_at=when)
         return changes
 
     # What cannot be read ----------------------------------------------------------------
 
-    def _not_a_file(self, relative: str, exc: NotAFile) -> Changes:
+    def _not_a_file(self, relative: str, exc: NotAFile, run: _Run) -> Changes:
         known = self.store.file(relative)
         if exc.link:
             # Never followed, wherever it points; moving it moves only the link.
             return self._reject(relative, known, "a symbolic link: feeder reads only files "
                                 "in the drop folder, never what a link points to; copy the "
-                                "file in instead")
+                                "file in instead", run=run)
         changes = self.store.remove_file(relative, keep=self._keeps(relative)) if (
             known) else Changes()
         return changes + self._cannot_read(relative, exc.reason)
@@ -491,7 +399,7 @@ class Ingestor:
         """List *relative* as unreadable (logged when that starts or its reason changes)."""
         if self._unreadable.get(relative, ("",))[0] != reason:
             log.warning("cannot read %s: %s", relative, reason)
-            self.store.set_unreadable(_printable(relative), reason, self.clock())
+            self.store.set_unreadable(printable(relative), reason, self.clock())
             self._unreadable[relative] = (reason, self.clock().isoformat())
             metrics.UNREADABLE.set(len(self._unreadable))
         return Changes()
@@ -499,7 +407,7 @@ class Ingestor:
     def _readable(self, paths: Sequence[str]) -> None:
         done = [p for p in paths if p in self._unreadable]
         if done:
-            self.store.clear_unreadable([_printable(p) for p in done])
+            self.store.clear_unreadable([printable(p) for p in done])
             for path in done:
                 log.info("%s can be read again", path)
                 del self._unreadable[path]
@@ -508,33 +416,22 @@ class Ingestor:
     # Rejecting --------------------------------------------------------------------------
 
     def _reject_image(self, relative: str, reason: str) -> None:
-        self._reject(relative, self.store.file(relative), reason)
+        self._reject(relative, self.store.file(relative), reason, run=_Run())
 
     def _reject(self, relative: str, known: FileRecord | None, reason: str,
-                line: int | None = None, seen: os.stat_result | None = None) -> Changes:
+                line: int | None = None, seen: os.stat_result | None = None, *,
+                run: _Run) -> Changes:
         if seen is not None and self._changed_since(relative, seen):
             # Still being written: judge the finished file, which the watcher reports again.
             log.info("%s changed while it was read; not rejecting it yet", relative)
             return Changes()
-        printable = _printable(relative)
-        where = f"{printable}:{line}" if line else printable
-        destination = self._rejected_name(PurePosixPath(relative))
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        shown_name = printable(relative)
+        where = f"{shown_name}:{line}" if line else shown_name
+        destination = self.rejects.move(relative, where, reason, seen)
+        if destination is None:
+            return self._forget(relative, run)
         now = self.clock()
-        note = destination.with_name(destination.name + ".why.txt")
-        # The note first: a crash or a full disk before the move leaves the file in the
-        # drop folder to be rejected again, never in rejected/ without its reason.
-        note.write_text(f"{where}: {reason}\n\nRejected by feeder at {now.isoformat()}. Fix "
-                        "the file and drop it into the folder again.\n", encoding="utf-8",
-                        errors="replace")
-        try:
-            judged = seen or self.drop.lstat(relative)  # the version judged: later writes
-            self.drop.move_out(relative, destination)  # to it bring it back
-        except FileNotFoundError:
-            note.unlink(missing_ok=True)
-            return self._forget(relative)
-        self._watch_rejected(destination, relative, judged)
-        self.store.add_rejection(printable, reason, now)
+        self.store.add_rejection(shown_name, reason, now)
         log.error("rejected %s: %s (moved to %s)", where, reason, destination)
         metrics.FILES_REJECTED.inc()
         self._readable([relative])
@@ -548,49 +445,21 @@ class Ingestor:
             return True
         return (now.st_size, now.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns)
 
-    def _rejected_name(self, relative: PurePosixPath) -> Path:
-        target = self.config.rejected_dir / relative
-        stem, n = target, 1
-        while os.path.lexists(target):  # a note alone is one a crash left: rewritten
-            n += 1
-            target = stem.with_name(f"{stem.stem}.{n}{stem.suffix}")
-        return target
-
-    def _watch_rejected(self, destination: Path, relative: str, judged: os.stat_result) -> None:
-        if stat.S_ISREG(judged.st_mode):
-            with self._rejected_lock:
-                self._rejected[destination] = _Rejected(
-                    relative, judged.st_size, judged.st_mtime_ns,
-                    time.monotonic() + WATCH_REJECTED_SECONDS)
-
     def changed_rejects(self) -> list[Path]:
         """Files rejected lately that changed since (their writer was still at work): moved
-        back into the drop folder, under their name, to be read again. Their paths."""
-        with self._rejected_lock:
-            watched = list(self._rejected.items())
-        back = []
-        now = time.monotonic()
-        for destination, rejected in watched:
-            try:
-                st = os.lstat(destination)
-            except OSError:
-                st = None
-            changed = st is not None and (st.st_size, st.st_mtime_ns) != (rejected.size,
-                                                                          rejected.mtime_ns)
-            if changed or st is None or now > rejected.until:
-                with self._rejected_lock:
-                    self._rejected.pop(destination, None)
-            if not changed:
-                continue
-            try:
-                moved = self.drop.put_back(destination, rejected.relative)
-            except OSError as exc:
-                log.warning("could not move %s back: %s", destination, _why(exc))
-                continue
-            if moved:
-                Path(f"{destination}.why.txt").unlink(missing_ok=True)
-                log.info("%s changed after it was rejected (its writer was still at work): "
-                         "moved back to be read again", rejected.relative)
-                back.append(self.root / rejected.relative)
-        return back
+        back into the drop folder to be read again. Their paths."""
+        return [self.root / relative for relative in self.rejects.changed()]
 
+
+def posixpath_parent(relative: str) -> str:
+    """The folder of *relative* in the drop folder ("" for the top)."""
+    return relative.rsplit("/", 1)[0] if "/" in relative else ""
+
+
+def _listing(root: Path, relatives: list[str]) -> dict[Path, set[str]]:
+    names: dict[Path, set[str]] = {}
+    for relative in relatives:
+        folder = posixpath_parent(relative)
+        names.setdefault(root / folder if folder else root, set()).add(
+            relative.rsplit("/", 1)[-1])
+    return names

@@ -56,7 +56,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from feeder.ingest import ingestor as ingest
+from feeder.ingest.names import is_ignored as ignored
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class Watcher:
     def __init__(self, root: Path, on_settled: Callable[[list[Path]], None], *,
                  settle_seconds: float = 0.25, close_wait_seconds: float = 5.0,
                  polling: bool = False, poll_interval: float = 1.0,
-                 is_ignored: Callable[[str], bool] = ingest.is_ignored,
+                 is_ignored: Callable[[str], bool] = ignored,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.root = Path(root)
         self._on_settled = on_settled

@@ -38,16 +38,17 @@ from feeder.builder import (
     templates_digest,
 )
 from feeder.builder.icons import default_icon, render_icons
+from feeder.channel import Channel as Feed
 from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.parallel import IN_PROCESS, Workers, alive, chunked
 from feeder.sources import describe
-from feeder.store.batch import stored_article
-from feeder.store.store import Store, undecodable
+from feeder.store import Store
+from feeder.store.entries import Row, channels, undecodable
 
 log = logging.getLogger(__name__)
-# A page's slug, its entry's key and stored row (None: delete the page).
-Pending = tuple[str, str, str | None]
+# A page's slug and its entry's stored row (None: delete the page).
+Pending = tuple[str, Row | None]
 Broken = tuple[str, str]  # an entry whose row could not be decoded: its key, and why
 PAGE_CHUNK = 100  # pages a worker renders per round trip; fewer pending are written here
 ENTRY_CHUNK = 100  # feed entries a worker makes per round trip; fewer are made here
@@ -62,22 +63,21 @@ class BuildReport:
     seconds: float = 0.0
 
 
-def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterable[str],
-                     report: BuildReport, workers: Workers
-                     ) -> tuple[dict[str, bytes], list[str]]:
-    """The aggregate's files, and those of the channels that changed (or files to delete)."""
+def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterable[Feed],
+                     workers: Workers) -> tuple[dict[str, bytes], list[str], list[Feed]]:
+    """The aggregate's files, and those of the channels that changed (or files to delete);
+    and the channels rendered."""
     before = json.loads(store.meta("archive_months") or "[]")
     months = list(store.channels("month"))
-    channels = sorted(set(dirty) | _moved_neighbours(before, months))
-    report.channels += channels
-    aggregate = store.latest(config.feed_max_entries, now)
-    others = [(c, store.latest(config.feed_max_entries, now, c)) for c in channels
-              if not c.startswith("month:")]
+    rendered = sorted(set(dirty) | _moved_neighbours(before, months))
+    aggregate = store.newest(config.feed_max_entries, now)
+    others = [(c, store.newest(config.feed_max_entries, now, c)) for c in rendered
+              if c.kind != "month"]
     _make_entries([aggregate, *(entries for _, entries in others)], config, workers)
     counts = store.sources()
     summaries = []
     for key in counts:
-        latest = store.latest(1, now, f"source:{key}")
+        latest = store.newest(1, now, Feed("source", key))
         if latest:  # only sources with something out: an embargo must not show early
             summaries.append(SourceSummary(describe(key, config), latest[0]))
     known = [summary.source for summary in summaries]
@@ -87,18 +87,16 @@ def _render_channels(store: Store, config: Config, now: datetime, dirty: Iterabl
     files["feeds.opml"] = render_opml(known, tags, config)
     files.update(render_assets(config))
     gone: list[str] = []
-    archived = [name for kind, _, name in (c.partition(":") for c in channels)
-                if kind == "month"]
+    archived = [c.name for c in rendered if c.kind == "month"]
     _render_months(store, config, now, archived, months, workers, files, gone)
     for channel, entries in others:
-        kind, _, name = channel.partition(":")
-        target = Channel.of(describe(name, config)) if kind == "source" else Channel.tag(
-            name, config)
+        target = (Channel.of(describe(channel.name, config)) if channel.kind == "source"
+                  else Channel.tag(channel.name, config))
         if entries:
             files.update(render_feeds(entries, config, target))
         else:
             gone += [target.prefix + file for file in CHANNEL_FILES]
-    return files, gone
+    return files, gone, rendered
 
 
 def _make_entries(lists: list[list[Article]], config: Config, workers: Workers) -> None:
@@ -127,9 +125,9 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
     links = _neighbours(months)
     kept: list[str] = []
 
-    def jobs() -> Iterator[tuple[list[tuple[str, str]], Config, Archive]]:
+    def jobs() -> Iterator[tuple[list[Row], Config, Archive]]:
         for month in dirty:
-            rows = store.latest_rows(-1, now, f"month:{month}") if month in links else []
+            rows = store.latest(-1, now, Feed("month", month)) if month in links else []
             if rows:
                 kept.append(month)
                 yield rows, config, Archive(month, *links[month])
@@ -144,7 +142,7 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
             continue
         for key, reason in made:  # rows that cannot be decoded: out, then the rest
             store.quarantine(key, reason)
-        entries = store.latest(-1, now, f"month:{month}")
+        entries = store.newest(-1, now, Feed("month", month))
         if entries:
             files[archive_path(month)] = render_archive(entries, config,
                                                         Archive(month, *links[month]))
@@ -152,7 +150,7 @@ def _render_months(store: Store, config: Config, now: datetime, dirty: list[str]
             gone.append(archive_path(month))
 
 
-def render_archive_job(job: tuple[list[tuple[str, str]], Config, Archive]
+def render_archive_job(job: tuple[list[Row], Config, Archive]
                        ) -> bytes | list[Broken]:
     """A month's archive page from its stored rows: decoded where it is rendered, in a
     worker when there are many months, rather than in feeder's process. Rows that cannot be
@@ -162,21 +160,21 @@ def render_archive_job(job: tuple[list[tuple[str, str]], Config, Archive]
     return broken if broken else render_archive(articles, config, month)
 
 
-def _decode(rows: Iterable[tuple[str, str]]) -> tuple[list[Article], list[Broken]]:
+def _decode(rows: Iterable[Row]) -> tuple[list[Article], list[Broken]]:
     articles: list[Article] = []
     broken: list[Broken] = []
-    for key, row in rows:
+    for row in rows:
         try:
-            articles.append(stored_article(row))
+            articles.append(row.article())
         except Exception as exc:  # whatever is wrong with the row, it is this row's fault
-            broken.append((key, undecodable(exc)))
+            broken.append((row.key, undecodable(exc)))
     return articles, broken
 
 
-def _moved_neighbours(before: list[str], months: list[str]) -> set[str]:
+def _moved_neighbours(before: list[str], months: list[str]) -> set[Feed]:
     """Archive months whose previous or next month changed since the last build."""
     old, new = _neighbours(before), _neighbours(months)
-    return {f"month:{m}" for m in old.keys() | new.keys() if old.get(m) != new.get(m)}
+    return {Feed("month", m) for m in old.keys() | new.keys() if old.get(m) != new.get(m)}
 
 
 def _neighbours(months: list[str]) -> dict[str, tuple[str | None, str | None]]:
@@ -210,13 +208,14 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
     for due in released:
         log.info("publishing scheduled article %r (due %s)", due.title, due.published.isoformat())
     report = BuildReport()
-    dirty = [*store.dirty_channels(), *(c for a in released for c in a.channels)]
+    dirty = [*store.dirty_channels(), *(c for a in released for c in channels(a))]
     writer = output.Writer(config.output_dir)
     pages = Pages(store, config, now, workers, writer)
     try:
         # The workers write the pages while this thread renders the feeds.
         pages.start()
-        files, gone = _render_channels(store, config, now, dirty, report, workers)
+        files, gone, rendered = _render_channels(store, config, now, dirty, workers)
+        report.channels = [c.text() for c in rendered]
         if fresh:  # the icons change only with the look
             files.update(_icons(config))
         # Pages and images first, feeds last: a reader never meets a link to a page or an
@@ -232,7 +231,7 @@ def build(store: Store, config: Config, *, now: datetime | None = None,
                          "stay in place") from exc
     finally:
         pages.join()  # should rendering the feeds fail, no page is still being written
-    store.mark_built(generation, done, report.channels, now)
+    store.mark_built(generation, done, rendered, now)
     store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
     report.seconds = time.perf_counter() - started
     metrics.REBUILD_SECONDS.observe(report.seconds)
@@ -265,7 +264,7 @@ class Pages:
                  writer: output.Writer) -> None:
         # Stored rows: the workers decode what they render (a first build has 100,000).
         self._store = store
-        self._pending = store.pending_rows(now)
+        self._pending = store.pending(now)
         self._config = config
         self._workers = workers
         self._writer = writer
@@ -298,10 +297,10 @@ class Pages:
             self._thread.join()
 
     def _write_here(self, pending: Iterable[Pending]) -> None:
-        for slug, key, row in pending:
-            self._take([(slug, key, row)])
+        for slug, row in pending:
+            self._take([(slug, row)])
             if row is not None:
-                for article in self._store.decoded([(key, row)]):
+                for article in self._store.articles([row]):
                     self._written += write_page(self._writer, self._config,
                                                 *render_page(article, self._config))
 
@@ -309,7 +308,7 @@ class Pages:
         """The workers render; this thread writes. Several processes creating files at
         once contend in the kernel (on ext4, two writers took 4x as long as one)."""
         try:
-            jobs = ((self._config, [(key, row) for _, key, row in self._take(chunk) if row])
+            jobs = ((self._config, [row for _, row in self._take(chunk) if row])
                     for chunk in itertools.chain([first], chunked(self._pending, PAGE_CHUNK)))
             for pages, broken in self._workers.map(render_pages, jobs):
                 for page in pages:
@@ -320,15 +319,15 @@ class Pages:
             self._error = exc
 
     def _take(self, chunk: list[Pending]) -> list[Pending]:
-        self._done += [slug for slug, _, _ in chunk]
-        self._gone += [f"articles/{slug}.html" for slug, _, row in chunk if row is None]
+        self._done += [slug for slug, _ in chunk]
+        self._gone += [f"articles/{slug}.html" for slug, row in chunk if row is None]
         return chunk
 
 
 Page = tuple[str, bytes, Picture | None]  # file name, its bytes, the article's image
 
 
-def render_pages(job: tuple[Config, list[tuple[str, str]]]) -> tuple[list[Page], list[Broken]]:
+def render_pages(job: tuple[Config, list[Row]]) -> tuple[list[Page], list[Broken]]:
     """Render a chunk of article pages from their stored rows (in a worker process); the
     rows that cannot be decoded are handed back to be quarantined."""
     config, rows = job

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from feeder import metrics
 from feeder.article import Article
+from feeder.channel import Channel, Kind
 from feeder.clock import Clock, system_clock
-from feeder.store.batch import BUMP, Writes, stored_article, stored_rows
+from feeder.store.batch import BUMP, Batch, Change, FileRow, stored_rows
+from feeder.store.entries import Entry, Row, decode, encode, fault, undecodable
 from feeder.store.schema import connect
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class Store:
         self._lock = threading.RLock()
         self._cache_mib = cache_mib
         self._db = self._connect()
-        self._writes: Writes | None = None  # gathered in a batch, not yet written
+        self._writes: Batch | None = None  # gathered in a batch, not yet written
         # Files that carried a quarantined entry: to be read again (``take_rereads``).
         self._rereads: set[str] = set()
 
@@ -100,7 +102,7 @@ class Store:
             if self._writes is not None:  # already in one
                 yield
                 return
-            self._writes = Writes()
+            self._writes = Batch()
             try:
                 yield
                 self._writes.flush(db)
@@ -114,7 +116,7 @@ class Store:
         with self._lock:
             if self._db.in_transaction:  # inside batch(): its commit covers this change
                 if flush and self._writes is not None:
-                    self._writes.flush(self._db)
+                    self._writes.before_read(self._db)
                 yield self._db
                 return
             self._db.execute("BEGIN IMMEDIATE")
@@ -139,8 +141,8 @@ class Store:
 
     def file(self, path: str) -> FileRecord | None:
         with self._lock:
-            if self._writes is not None and path in self._writes.paths:
-                self._writes.flush(self._db)
+            if self._writes is not None:
+                self._writes.before_read(self._db, path=path)
             row = self._db.execute(
                 "SELECT path, size, mtime_ns, sha256, received FROM files WHERE path = ?",
                 (path,)).fetchone()
@@ -152,44 +154,41 @@ class Store:
             db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
                        (record.size, record.mtime_ns, record.path))
 
-    def put_file(self, record: FileRecord, articles: Sequence[Article],
+    def put_file(self, record: FileRecord, entries: Sequence[Entry | Article],
                  edited_at: datetime, *, keep: bool = False) -> Changes:
-        """Make *articles* exactly what *record*'s file carries; return what changed.
+        """Make *entries* exactly what *record*'s file carries; return what changed.
 
-        An article already stored keeps its ``published``; if what readers see changed, its
-        ``updated`` becomes *edited_at* (the file's mtime). Articles the file no longer
-        carries are retracted unless another file carries them or *keep* is set.
+        An entry already stored keeps its ``published``; if what readers see changed, its
+        ``updated`` becomes *edited_at* (the file's mtime). Entries the file no longer
+        carries are retracted unless another file carries them or *keep* is set. Articles
+        given bare are encoded here (``entries.encode``, which the scan runs elsewhere).
         """
-        keys = [a.key for a in articles]
+        encoded = [e if isinstance(e, Entry) else encode(e) for e in entries]
+        keys = [e.article.key for e in encoded]
         with self._transaction(flush=False) as db:
-            writes = self._writes or Writes()  # the batch's, or this call's own
-            if writes.touches(record.path, keys):
-                writes.flush(db)  # what follows reads this file's rows: write them first
+            writes = self._writes or Batch()  # the batch's, or this call's own
+            writes.before_read(db, path=record.path, keys=keys)
             old_keys = {k for (k,) in db.execute(
                 "SELECT key FROM carriers WHERE path = ?", (record.path,))}
             stored = stored_rows(db, keys)
             for key, (_, data) in list(stored.items()):
-                if (fault := _fault(data)) is not None:
+                if (problem := fault(data)) is not None:
                     writes.flush(db)
-                    self._take_out(db, key, fault, reread=False)
+                    self._take_out(db, key, problem, reread=False)
                     del stored[key]  # stored afresh from this file, as a new entry
-            added = updated = 0
-            for article in articles:
-                if article.key in writes.keys:  # the same entry twice: in order, then
-                    writes.flush(db)
-                outcome = writes.upsert(stored, article, edited_at)
-                added += outcome == "added"
-                updated += outcome == "updated"
+            outcomes: list[Change] = []
+            for entry in encoded:
+                writes.before_read(db, keys=[entry.article.key])  # the same entry twice
+                outcomes.append(writes.upsert(stored, entry, edited_at))
             # After any flush above, which starts the collector empty.
-            writes.paths.add(record.path)
-            writes.files.append((record.path, record.size, record.mtime_ns, record.sha256,
-                                 record.received.isoformat()))
-            writes.carriers += [(key, record.path) for key in keys]
+            writes.put_file(FileRow(record.path, record.size, record.mtime_ns, record.sha256,
+                                    record.received.isoformat()), keys)
             removed = 0
             if gone := old_keys - set(keys):
                 writes.flush(db)  # retracting asks which files carry an entry: all of them
                 removed = self._drop_carriers(db, record.path, gone, keep)
-            changes = Changes(added, updated, removed)
+            changes = Changes(outcomes.count(Change.ADDED), outcomes.count(Change.UPDATED),
+                              removed)
             writes.bump |= bool(changes)
             if writes is not self._writes:
                 writes.flush(db)
@@ -253,17 +252,13 @@ class Store:
 
     # Entries -------------------------------------------------------------------------
 
-    def latest(self, limit: int, now: datetime, channel: str | None = None) -> list[Article]:
-        """The newest *limit* entries visible at *now* (of *channel*, if given), newest first.
+    def latest(self, limit: int, now: datetime, channel: Channel | None = None) -> list[Row]:
+        """The newest *limit* entries visible at *now* (of *channel*, if given), newest first:
+        their rows, decoded by whoever renders them (``articles`` here, or a worker).
 
         Drafts and embargoed entries are left out. The cost does not grow with the archive:
         the walk down a time index stops after *limit* rows (plus the few embargoed).
         """
-        return self.decoded(self.latest_rows(limit, now, channel))
-
-    def latest_rows(self, limit: int, now: datetime,
-                    channel: str | None = None) -> list[tuple[str, str]]:
-        """``latest`` as (key, stored row), undecoded (for workers, which decode them)."""
         visible = "e.draft = 0 AND e.visible_ts <= ?"
         if channel is None:
             sql = (f"SELECT e.key, e.data FROM entries e WHERE {visible} "
@@ -273,19 +268,24 @@ class Store:
             sql = ("SELECT e.key, e.data FROM memberships m JOIN entries e ON e.key = m.key "
                    f"WHERE m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key "
                    "LIMIT ?")
-            args = (channel, now.timestamp(), limit)
+            args = (channel.text(), now.timestamp(), limit)
         with self._lock:
-            return list(self._db.execute(sql, args))
+            return [Row(key, data) for key, data in self._db.execute(sql, args)]
 
-    def decoded(self, rows: Sequence[tuple[str, str]]) -> list[Article]:
-        """The articles of stored (key, row) pairs; a row that cannot be decoded is
-        quarantined (``quarantine``) and left out, so one bad row never stops the rest."""
+    def newest(self, limit: int, now: datetime, channel: Channel | None = None
+               ) -> list[Article]:
+        """``latest``, decoded here."""
+        return self.articles(self.latest(limit, now, channel))
+
+    def articles(self, rows: Sequence[Row]) -> list[Article]:
+        """The articles of stored rows; a row that cannot be decoded is quarantined
+        (``quarantine``) and left out, so one bad row never stops the rest."""
         articles = []
-        for key, data in rows:
+        for row in rows:
             try:
-                articles.append(stored_article(data))
+                articles.append(decode(row.data))
             except Exception as exc:  # any fault of the row's content, whatever it is
-                self.quarantine(key, undecodable(exc))
+                self.quarantine(row.key, undecodable(exc))
         return articles
 
     def released(self, since: datetime | None, until: datetime) -> list[Article]:
@@ -299,7 +299,7 @@ class Store:
             rows = list(self._db.execute(
                 "SELECT key, data FROM entries WHERE draft = 0 AND visible_ts > ? AND "
                 "visible_ts <= ? ORDER BY visible_ts", (since.timestamp(), until.timestamp())))
-        return self.decoded(rows)
+        return self.articles([Row(key, data) for key, data in rows])
 
     def scheduled(self, now: datetime, limit: int = -1) -> list[Article]:
         """Entries waiting for their publication time, soonest first."""
@@ -307,10 +307,10 @@ class Store:
             rows = list(self._db.execute(
                 "SELECT key, data FROM entries WHERE draft = 0 AND visible_ts > ? "
                 "ORDER BY visible_ts LIMIT ?", (now.timestamp(), limit)))
-        return self.decoded(rows)
+        return self.articles([Row(key, data) for key, data in rows])
 
-    def channels(self, kind: str) -> dict[str, int]:
-        """The channels of *kind* ("source", "tag", "month") with their entry counts."""
+    def channels(self, kind: Kind) -> dict[str, int]:
+        """The names of the channels of *kind* with their entry counts."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT channel, entries FROM channel_counts WHERE channel >= ? AND channel < ? "
@@ -320,15 +320,16 @@ class Store:
     def sources(self) -> dict[str, int]:
         return self.channels("source")
 
-    def dirty_channels(self) -> list[str]:
-        """Channels whose feeds changed since the last build, as "kind:name"."""
+    def dirty_channels(self) -> list[Channel]:
+        """Channels whose feeds changed since the last build."""
         with self._lock:
-            return [c for (c,) in self._db.execute("SELECT channel FROM dirty_channels")]
+            return [Channel.of_text(c) for (c,) in self._db.execute(
+                "SELECT channel FROM dirty_channels")]
 
     def get(self, key: str) -> Article | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
-        found = self.decoded([(key, row[0])]) if row else []
+        found = self.articles([Row(key, row[0])]) if row else []
         return found[0] if found else None
 
     def count(self) -> int:
@@ -350,13 +351,10 @@ class Store:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
-    def pending_rows(self, now: datetime,
-                     batch: int = 500) -> Iterator[tuple[str, str, str | None]]:
-        """Article pages to write (slug, key and the entry's stored row, undecoded: workers
-        decode what they render) or delete (the row None).
-
-        Pages of embargoed entries stay pending until their time. Read in batches, so a
-        full rebuild of a large archive never holds it all in memory.
+    def pending(self, now: datetime, batch: int = 500) -> Iterator[tuple[str, Row | None]]:
+        """Article pages to write (their slug and their entry's row) or delete (the row
+        None). Pages of embargoed entries stay pending until their time. Read in batches,
+        so a full rebuild of a large archive never holds it all in memory.
         """
         after = ""
         while True:
@@ -366,19 +364,20 @@ class Store:
                     "ON e.key = p.key AND e.draft = 0 WHERE p.slug > ? AND "
                     "(e.visible_ts IS NULL OR e.visible_ts <= ?) ORDER BY p.slug LIMIT ?",
                     (after, now.timestamp(), batch)))
-            yield from rows
+            yield from ((slug, Row(key, data) if data is not None else None)
+                        for slug, key, data in rows)
             if len(rows) < batch:
                 return
             after = rows[-1][0]
 
-    def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[str],
+    def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[Channel],
                    built_at: datetime) -> None:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)",
                        (built_at.isoformat(),))
             db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
             db.executemany("DELETE FROM dirty_channels WHERE channel = ?",
-                           [(c,) for c in channels])
+                           [(c.text(),) for c in channels])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_generation', ?)",
                        (str(generation),))
 
@@ -394,7 +393,7 @@ class Store:
     def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
                        keep: bool) -> int:
         removed = 0
-        writes = Writes()
+        writes = Batch()
         for key in keys:
             db.execute("DELETE FROM carriers WHERE path = ? AND key = ?", (path, key))
             if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
@@ -404,7 +403,7 @@ class Store:
             if row is None:
                 continue
             try:
-                old = stored_article(row[0])
+                old = decode(row[0])
             except Exception as exc:
                 self._take_out(db, key, undecodable(exc), reread=False)
             else:
@@ -449,19 +448,6 @@ class Store:
         metrics.QUARANTINED.inc()
         log.error("entry %s cannot be decoded (%s): taken out of the feeds%s", key, reason,
                   f"; reading {', '.join(paths)} again" if reread and paths else "")
-
-
-def undecodable(exc: Exception) -> str:
-    return f"undecodable: {type(exc).__name__}: {exc}"
-
-
-def _fault(data: str) -> str | None:
-    """Why a stored row cannot be decoded, or None if it can (decoding is cached)."""
-    try:
-        stored_article(data)
-    except Exception as exc:
-        return undecodable(exc)
-    return None
 
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:

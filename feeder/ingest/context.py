@@ -1,0 +1,42 @@
+"""How a file of the drop folder is read: what the parser is told about it, and what its
+articles take from where the file is (a subfolder's source) and from the configuration
+(categories). One rule for the scan and ``feeder check``, so check shows what ingest stores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from feeder.article import Article
+from feeder.config import Config, subfolder
+from feeder.parser import Context
+
+
+def parse_context(relative: str, received: datetime, config: Config) -> Context:
+    """What the parser is told about the file at *relative* (POSIX, in the drop folder):
+    its articles' source, unless they name one, is the subfolder's name ("local" at the
+    top)."""
+    return Context(path=relative, received=received, source=subfolder(relative) or "local",
+                   tolerance=timedelta(hours=config.parse_future_tolerance_hours))
+
+
+def finish(articles: Sequence[Article], relative: str, config: Config) -> list[Article]:
+    """*articles* as the store keeps them: a subfolder's forced source
+    (``[folders."NAME"] source``) and the configured categories they mention."""
+    folder = subfolder(relative)
+    forced = config.folders.get(folder, {}).get("source") if folder else None
+    return [categorise(replace(a, source=forced) if forced else a, config) for a in articles]
+
+
+def categorise(article: Article, config: Config) -> Article:
+    """*article* with the configured categories whose keywords it mentions, as tags."""
+    if not config.categories:
+        return article
+    text = f"{article.title} {article.summary} {article.content_html}".casefold()
+    found = [name for name, words in config.categories.items()
+             if any(re.search(rf"\b{re.escape(w.casefold())}\b", text) for w in words)]
+    tags = tuple(dict.fromkeys([*article.tags, *found]))
+    return article if tags == article.tags else replace(article, tags=tags)

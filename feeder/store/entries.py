@@ -1,0 +1,80 @@
+"""An article as the store keeps it, and back.
+
+``encode`` is pure and works anywhere (the scan runs it on every core while this process
+stores the batch before); ``decode`` remembers the rows it decoded, since a build reads the
+same newest rows for the aggregate and each channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from feeder.article import Article
+from feeder.channel import Channel
+from feeder.text import slugify
+
+DECODED = 2048  # rows remembered decoded: a few full channels
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article encoded for the store: its row, and what the store works out of it."""
+
+    article: Article
+    data: str  # the JSON row
+    fingerprint: str  # a hash of what readers see, dates aside: equal means no rewrite
+    channels: tuple[Channel, ...]  # the feeds besides the aggregate it is in
+
+
+@dataclass(frozen=True)
+class Row:
+    """A stored entry as read: its key and row, decoded by whoever renders it."""
+
+    key: str
+    data: str
+
+    def article(self) -> Article:
+        """The article (raises for a row that cannot be decoded: see ``fault``)."""
+        return decode(self.data)
+
+
+def encode(article: Article) -> Entry:
+    data = article.to_dict()
+    row = json.dumps(data, ensure_ascii=False)
+    for volatile in ("published", "updated", "line"):
+        data.pop(volatile)
+    fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return Entry(article, row, fingerprint, channels(article))
+
+
+def channels(article: Article) -> tuple[Channel, ...]:
+    """The feeds besides the aggregate *article* is in: its source, its month, its tags
+    (none for a draft, so a draft never makes a source, topic or month appear)."""
+    if article.draft:
+        return ()
+    tags = dict.fromkeys(slug for t in article.tags if (slug := slugify(t)))
+    return (Channel("source", article.source), Channel("month", f"{article.published:%Y-%m}"),
+            *(Channel("tag", t) for t in tags))
+
+
+@lru_cache(maxsize=DECODED)
+def decode(data: str) -> Article:
+    """The Article a stored row holds (one object per row also lets a build's cache of
+    rendered feed entries match by identity)."""
+    return Article.from_dict(json.loads(data))
+
+
+def fault(data: str) -> str | None:
+    """Why a stored row cannot be decoded, or None if it can."""
+    try:
+        decode(data)
+    except Exception as exc:  # any fault of the row's content, whatever it is
+        return undecodable(exc)
+    return None
+
+
+def undecodable(exc: Exception) -> str:
+    return f"undecodable: {type(exc).__name__}: {exc}"
