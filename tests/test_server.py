@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -27,7 +28,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeder.serve.connections import LimitedProtocol
+from feeder.serve.connections import LimitedProtocol, _Heads, canonical_head
 from feeder.serve.server import CHUNK, FeedServer, make_config
 
 MTIME = 1_700_000_000
@@ -682,3 +683,28 @@ def test_live_streams_big_file(live: int, root: Path) -> None:
 def test_build_refuses_fifo_without_blocking(app: FeedServer, root: Path) -> None:
     os.mkfifo(root / "late.xml")  # as if swapped in after the request's stat
     assert app._build(str(root / "late.xml")) is None
+
+
+# Header names on the wire -----------------------------------------------------------------
+
+def test_response_heads_spell_header_names_canonically() -> None:
+    head = (b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\netag: \"a-b\"\r\n"
+            b"last-modified: Tue, 01 Dec 2026 00:00:00 GMT\r\nx-content-type-options: nosniff"
+            b"\r\n\r\n")
+    assert canonical_head(head) == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nETag: \"a-b\"\r\n"
+        b"Last-Modified: Tue, 01 Dec 2026 00:00:00 GMT\r\nX-Content-Type-Options: nosniff"
+        b"\r\n\r\n")
+
+
+def test_only_the_final_head_is_respelt_never_a_body() -> None:
+    written: list[bytes] = []
+    transport = SimpleNamespace(write=written.append, is_closing=lambda: False)
+    heads = _Heads(transport)  # type: ignore[arg-type]
+    heads.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    heads.write(b"HTTP/1.1 200 OK\r\ncontent-length: 30\r\n\r\n")
+    heads.write(b"HTTP/1.1 200 OK\r\nlower: case\r\n\r\n")  # a body that looks like a head
+    assert written == [b"HTTP/1.1 100 Continue\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nlower: case\r\n\r\n"]
+    assert heads.is_closing() is False  # everything else is the transport's

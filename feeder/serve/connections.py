@@ -24,12 +24,17 @@ loop, not a timer per request, so the hot path gains a few attribute updates.
 Responses that refuse a request are written, then the connection is half-closed and what
 the client still sends is read and dropped for ``LINGER`` seconds before closing, so the
 client can read the answer instead of a reset.
+
+Header names go out spelt as RFC 9110 spells them (``Last-Modified``, ``ETag``): uvicorn
+lower-cases every name it writes, and some readers look for them case-sensitively
+(rsstail's libmrss finds no ``Last-Modified:`` and downloads the whole feed every poll).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import resource
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -86,12 +91,51 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
 
 def _answer(status: int, reason: str, text: str) -> bytes:
     body = text.encode()
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode() + body
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
 TIMEOUT_408 = _answer(408, "Request Timeout", "request headers too slow\n")
 TOO_LARGE_431 = _answer(431, "Request Header Fields Too Large", "request headers too large\n")
+
+
+# Names whose registered spelling is not each hyphenated word capitalised.
+_SPELLING = {b"etag": b"ETag", b"www-authenticate": b"WWW-Authenticate",
+             b"x-xss-protection": b"X-XSS-Protection", b"content-md5": b"Content-MD5",
+             b"dnt": b"DNT", b"te": b"TE"}
+_HEADER_NAME = re.compile(rb"\r\n([!#$%&'*+.^_`|~0-9A-Za-z-]+):")
+
+
+def canonical_head(head: bytes) -> bytes:
+    """A response head with each header name spelt canonically (values untouched)."""
+    end = head.find(_TERMINATOR)
+    if end < 0:
+        end = len(head)
+    return _HEADER_NAME.sub(_respell, head[:end]) + head[end:]
+
+
+def _respell(match: re.Match[bytes]) -> bytes:
+    name = match[1].lower()
+    spelt = _SPELLING.get(name) or b"-".join(w.capitalize() for w in name.split(b"-"))
+    return b"\r\n" + spelt + b":"
+
+
+class _Heads:
+    """A request's transport whose first final response head gets canonical names; every
+    other write (bodies, whatever bytes they hold) passes through as it is."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._head_sent = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._head_sent and bytes(data[:9]) == b"HTTP/1.1 ":
+            self._head_sent = bytes(data[9:10]) != b"1"  # 100 Continue: the head still comes
+            data = canonical_head(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class LimitedProtocol(HttpToolsProtocol):
@@ -143,6 +187,8 @@ class LimitedProtocol(HttpToolsProtocol):
         self._head = 0
         self._head_started = None
         super().on_headers_complete()
+        # The cycle just made writes this request's response; its task has not run yet.
+        self.cycle.transport = _Heads(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
