@@ -28,10 +28,6 @@ class ParseError(FeederError):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {reason}")
 
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, int | None, str]]:
-        # Pickled by its fields, not its message: it crosses from worker processes.
-        return ParseError, (self.path, self.line, self.reason)
-
 
 class BuildError(FeederError):
     """Writing the outputs failed; the previous outputs are still in place."""

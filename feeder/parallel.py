@@ -26,7 +26,8 @@ from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["feeder.ingest.scan", "feeder.publish.build"]
+PRELOAD = ["feeder.ingest.scan", "feeder.publish.build", "feeder.publish.pages",
+           "feeder.publish.entries"]
 T = TypeVar("T")
 R = TypeVar("R")
 

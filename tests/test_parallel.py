@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 
 from feeder import publish
 from feeder.config import Config, load_config
-from feeder.errors import ParseError
 from feeder.ingest import Ingestor
 from feeder.ingest.scan import Read, read_chunk
 from feeder.parallel import Workers, worker_count
@@ -78,11 +76,6 @@ def test_processes_setting_counts_workers() -> None:
     assert worker_count(3) == 3
     assert worker_count(0) == (len(os.sched_getaffinity(0)) if len(os.sched_getaffinity(0)) > 1
                                else 0)
-
-
-def test_parse_error_crosses_processes_whole() -> None:
-    error = pickle.loads(pickle.dumps(ParseError("a.txt", 3, "no title")))
-    assert (error.path, error.line, error.reason) == ("a.txt", 3, "no title")
 
 
 def test_what_storing_needs_is_worked_out_in_the_worker_and_travels_back() -> None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from feeder.article import Article
-from feeder.builder import render_feeds
+from feeder.builder import Templates, render_feeds
 from feeder.config import load_config
 from feeder.parser import Context, Parsed, ParseError, parse
 from feeder.parser.common import EARLIEST, LATEST
@@ -195,7 +195,7 @@ def articles(chars: st.SearchStrategy[str], title_ok: Callable[[str], bool]
 
 
 def _check_round_trip(batch: list[Article]) -> None:
-    files = render_feeds(batch, CONFIG)
+    files = render_feeds(batch, CONFIG, Templates())
     for name in ("rss.xml", "atom.xml"):
         tree = etree.fromstring(files[name])  # well-formed
         parsed = feedparser.parse(files[name])
@@ -256,7 +256,7 @@ def test_feeds_accept_titles_of_only_illegal_characters(title: str) -> None:
     when = datetime(2025, 1, 1, tzinfo=UTC)
     article = Article(key="k", source="s", title=title, published=when, updated=when,
                       content_html="<p>x</p>", summary="s", slug="s")
-    files = render_feeds([article], CONFIG)
+    files = render_feeds([article], CONFIG, Templates())
     for name in ("rss.xml", "atom.xml"):
         etree.fromstring(files[name])
         assert feedparser.parse(files[name]).bozo == 0

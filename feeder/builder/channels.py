@@ -9,7 +9,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from lxml.html import fromstring, tostring
 
@@ -89,7 +88,6 @@ class Archive:
 _values = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
 
 
-@lru_cache(maxsize=4096)  # a build asks for each entry in every feed it is in
 def feed_safe(article: Article) -> Article:
     """*article* without what XML 1.0 and UTF-8 cannot carry (controls, lone surrogates),
     and with its times in whole seconds (entries stored by older versions had fractions,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -29,9 +28,34 @@ from feeder.sources import describe
 _LOADER = PackageLoader("feeder", "templates")
 
 
-@cache
+class Templates:
+    """The page templates, compiled once per language on first use and kept as long as
+    this object: whoever renders many pages (the publish stage) keeps one."""
+
+    def __init__(self) -> None:
+        self._environments: dict[str, Environment] = {}
+
+    def environment(self, code: str) -> Environment:
+        """Templates speaking language *code*: its strings (``_()``) and its dates."""
+        environment = self._environments.get(code)
+        if environment is None:
+            environment = self._environments[code] = _environment(code)
+        return environment
+
+    def digest(self) -> str:
+        """Changes with any template or catalogue, so pages are rendered again after an
+        upgrade changes one."""
+        environment = self.environment("en")
+        digest = hashlib.sha256()
+        for name in _LOADER.list_templates():
+            digest.update(name.encode() + b"\0"
+                          + _LOADER.get_source(environment, name)[0].encode())
+        for catalogue in catalogues():
+            digest.update(catalogue)
+        return digest.hexdigest()
+
+
 def _environment(code: str) -> Environment:
-    """Templates speaking language *code*: its strings (``_()``) and its dates."""
     language = interface(code)
     environment = Environment(loader=_LOADER,
                               autoescape=select_autoescape(["html", "html.j2"]),
@@ -50,35 +74,22 @@ def _css_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
 
 
-def render_article(article: Article, config: Config) -> bytes:
+def render_article(article: Article, config: Config, templates: Templates) -> bytes:
     article = feed_safe(article)
-    return page("article.html.j2", config, article=article,
+    return page(templates, "article.html.j2", config, article=article,
                 channel=Channel.aggregate(config), source=describe(article.source, config))
 
 
-def render_assets(config: Config) -> Mapping[str, bytes]:
+def render_assets(config: Config, templates: Templates) -> Mapping[str, bytes]:
     """Files every output folder needs whatever the articles: the stylesheets (the feeds'
     speaks the site's language: it tells a person what a feed is)."""
-    environment = _environment(config.site_language)
+    environment = templates.environment(config.site_language)
     return {STYLESHEET: environment.get_template(STYLESHEET + ".j2").render().encode(),
             PAGE_STYLE: _LOADER.get_source(environment, PAGE_STYLE)[0].encode()}
 
 
-@cache
-def templates_digest() -> str:
-    """Changes with any template or catalogue, so pages are rendered again after an
-    upgrade changes one."""
-    environment = _environment("en")
-    digest = hashlib.sha256()
-    for name in _LOADER.list_templates():
-        digest.update(name.encode() + b"\0" + _LOADER.get_source(environment, name)[0].encode())
-    for catalogue in catalogues():
-        digest.update(catalogue)
-    return digest.hexdigest()
-
-
-def page(template: str, config: Config, **context: Any) -> bytes:
-    html = _environment(config.site_language).get_template(template).render(
+def page(templates: Templates, template: str, config: Config, **context: Any) -> bytes:
+    html = templates.environment(config.site_language).get_template(template).render(
         config=config, feeds=FEEDS, article_path=article_path, author_name=author_name,
         tag_prefix=tag_prefix, corrections_html=corrections_html, **context)
     return html.encode()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -43,10 +42,10 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "http://purl.org/syndication/history/1.0"
 DC = "http://purl.org/dc/elements/1.1/"
 Links = Sequence[tuple[str, str]]  # (rel, href)
-ENTRY_CACHE = 4096  # entries of both formats: a few full channels
-# The article, the base URL, its author's name, RSS (or Atom), the language of its notes.
-EntryKey = tuple[Article, str, str | None, bool, str]
-_made: OrderedDict[EntryKey, bytes] = OrderedDict()  # made entries, least recent first
+# Makes a feed entry: the article (as ``feed_safe`` left it), the configuration, RSS (or
+# Atom). ``make_entry`` itself, or whatever keeps what it made (feedgen and lxml are the slow
+# part of a build, and a build puts an entry in every feed its article is in).
+Entries = Callable[[Article, Config, bool], bytes]
 INDENT = "  "
 PLACEHOLDER = "feeder:entries"
 # The namespaces of feedgen's RSS root (with the dc extension); items use them unprefixed.
@@ -54,27 +53,31 @@ RSS_NAMESPACES = {"dc": DC, "atom": ATOM[1:-1], "content": "http://purl.org/rss/
 
 
 def rss(articles: Sequence[Article], config: Config, channel: Channel,
-        links: Links = ()) -> bytes:
+        links: Links = (), entries: Entries | None = None) -> bytes:
     name = channel.prefix + "rss.xml"
     feed = etree.fromstring(_feedgen(articles, config, channel, name, "rss.xml").rss_str())
     anchor = feed.find(f"channel/{ATOM}link")  # the self link feedgen did write
     for rel, href in reversed(_extra_links(config, links)):
         anchor.addnext(etree.Element(f"{ATOM}link", rel=rel, href=href))
-    return rss_titles(_serialise(feed, feed[0], _entries(articles, config, rss=True), config))
+    made = [(entries or make_entry)(a, config, True) for a in articles]
+    return rss_titles(_serialise(feed, feed[0], made, config))
 
 
 def atom(articles: Sequence[Article], config: Config, channel: Channel, links: Links = (),
-         name: str | None = None, archive: bool = False) -> bytes:
+         name: str | None = None, archive: bool = False,
+         entries: Entries | None = None) -> bytes:
     name = name or channel.prefix + "atom.xml"
     feed = etree.fromstring(_feedgen(articles, config, channel, name, "atom.xml").atom_str())
     for rel, href in links:
         etree.SubElement(feed, f"{ATOM}link", rel=rel, href=href)
     if archive:
         etree.SubElement(feed, f"{{{HISTORY}}}archive", nsmap={"fh": HISTORY})
-    return _serialise(feed, feed, _entries(articles, config, rss=False), config)
+    made = [(entries or make_entry)(a, config, False) for a in articles]
+    return _serialise(feed, feed, made, config)
 
 
-def archive_page(articles: Sequence[Article], config: Config, page: Archive) -> bytes:
+def archive_page(articles: Sequence[Article], config: Config, page: Archive,
+                 entries: Entries | None = None) -> bytes:
     """A month's entries as an RFC 5005 archive document, linked to its neighbours."""
     channel = Channel(f"{config.site_title} · {page.month}", config.site_description)
     links = [("current", config.url("atom.xml"))]
@@ -82,7 +85,8 @@ def archive_page(articles: Sequence[Article], config: Config, page: Archive) -> 
         links.append(("prev-archive", config.url(archive_path(page.previous))))
     if page.next:
         links.append(("next-archive", config.url(archive_path(page.next))))
-    return atom(articles, config, channel, links, archive_path(page.month), archive=True)
+    return atom(articles, config, channel, links, archive_path(page.month), archive=True,
+                entries=entries)
 
 
 def opml(sources: Sequence[Source], tags: Sequence[str], config: Config) -> bytes:
@@ -147,53 +151,15 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
     return fg
 
 
-def _entries(articles: Sequence[Article], config: Config, *, rss: bool) -> list[bytes]:
-    return [_entry(_key(article, config, rss)) for article in articles]
-
-
-def _key(article: Article, config: Config, rss: bool) -> EntryKey:
-    return article, config.site_base_url, author_name(article, config), rss, config.site_language
-
-
-def _entry(key: EntryKey) -> bytes:
-    """One RSS item or Atom entry, made and serialised once per version of an article.
-
-    A rebuild re-renders every feed an article is in (the aggregate, its source, tags and
-    month) with mostly the same entries, and feedgen and lxml are the slow part; an Article
-    is a frozen value, so it and what else shapes the entry make the cache key.
-    """
-    data = _made.get(key)
-    if data is None:
-        data = _remember(key, _make_entry(*key))
-    else:
-        _made.move_to_end(key)
-    return data
-
-
-def missing_entries(articles: Sequence[Article], config: Config) -> list[Article]:
-    """Those of *articles* (as ``feed_safe`` left them) whose entries are not made yet."""
-    return [a for a in articles if _key(a, config, True) not in _made]
+def make_entry(article: Article, config: Config, rss: bool) -> bytes:
+    """One RSS item (or Atom entry), serialised as it reads inside its feed."""
+    return _make_entry(article, config.site_base_url, author_name(article, config), rss,
+                       config.site_language)
 
 
 def make_entries(articles: Sequence[Article], config: Config) -> list[tuple[bytes, bytes]]:
-    """The RSS item and the Atom entry of each article (made, say, in a worker process)."""
-    return [(_make_entry(*_key(a, config, True)), _make_entry(*_key(a, config, False)))
-            for a in articles]
-
-
-def remember_entries(articles: Sequence[Article], config: Config,
-                     made: Sequence[tuple[bytes, bytes]]) -> None:
-    """Keep entries ``make_entries`` made elsewhere for the feeds rendered here."""
-    for article, (item, entry) in zip(articles, made, strict=True):
-        _remember(_key(article, config, True), item)
-        _remember(_key(article, config, False), entry)
-
-
-def _remember(key: EntryKey, data: bytes) -> bytes:
-    _made[key] = data
-    if len(_made) > ENTRY_CACHE:
-        _made.popitem(last=False)  # the least recently used
-    return data
+    """The RSS item and the Atom entry of each article."""
+    return [(make_entry(a, config, True), make_entry(a, config, False)) for a in articles]
 
 
 def _make_entry(article: Article, base_url: str, author: str | None, rss: bool,

@@ -66,6 +66,7 @@ class Service:
         self.store: Store | None = None
         self.ingestor: Ingestor | None = None
         self.workers = Workers(worker_count(config.processes))
+        self.publisher = publish.Publisher(config, self.workers, self.clock)
         self.watcher: Watcher | None = None
         self.scheduler = BackgroundScheduler(timezone=config.tz, job_defaults={
             # The 1 s default grace would silently drop a run delayed by a long rebuild.
@@ -311,7 +312,7 @@ class Service:
         """Bring the outputs up to date; True if files were written."""
         assert self.store is not None
         now = self.clock()
-        report = publish.build(self.store, self.config, now=now, workers=self.workers)
+        report = self.publisher.build(self.store, now=now)
         if rereads := self.store.take_rereads():  # entries quarantined during the build
             self.enqueue(self.config.drop_dir / path for path in rereads)
         self.health.built(now, not report.skipped)

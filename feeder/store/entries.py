@@ -63,7 +63,7 @@ def channels(article: Article) -> tuple[Channel, ...]:
 @lru_cache(maxsize=DECODED)
 def decode(data: str) -> Article:
     """The Article a stored row holds (one object per row also lets a build's cache of
-    rendered feed entries match by identity)."""
+    rendered feed entries find them quickly)."""
     return Article.from_dict(json.loads(data))
 
 
