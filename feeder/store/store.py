@@ -254,7 +254,8 @@ class Store:
 
     def latest(self, limit: int, now: datetime, channel: Channel | None = None) -> list[Row]:
         """The newest *limit* entries visible at *now* (of *channel*, if given), newest first:
-        their rows, decoded by whoever renders them (``articles`` here, or where the publish stage renders them).
+        their rows, decoded by whoever renders them (``articles`` here, or the publish
+        stage where it renders them).
 
         Drafts and embargoed entries are left out. The cost does not grow with the archive:
         the walk down a time index stops after *limit* rows (plus the few embargoed).
