@@ -11,7 +11,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,10 @@ from feeder.errors import (
     BuildError,
     ConfigError,
     DropFolderUnavailable,
-    ParseError,
     StoreUnavailable,
 )
-from feeder.ingest import Ingestor, copy_tree, finish, parse_context
+from feeder.ingest import Ingestor, copy_tree, preview
 from feeder.parallel import Workers, worker_count
-from feeder.parser import parse
 from feeder.store.store import Store
 
 log = logging.getLogger("feeder")
@@ -149,40 +146,26 @@ def _import(args: argparse.Namespace, config: Config) -> int:
 
 
 def _check(args: argparse.Namespace, config: Config) -> int:
-    """Parse files as the service would, print what it would store, store nothing."""
+    """Show what ingest would store of each file; store, move and reject nothing."""
     status = 0
     for path in args.files:
-        relative = _as_dropped(path, config)
-        try:
-            stat = path.stat()
-            ctx = parse_context(relative, datetime.fromtimestamp(stat.st_mtime // 1, config.tz),
-                                config)
-            parsed = parse(path.read_bytes(), ctx)
-        except (OSError, ParseError) as exc:
-            print(f"{path}: REJECTED: {getattr(exc, 'reason', exc)}")
+        seen = preview(path, config)
+        if seen.rejected is not None:
+            print(f"{path}: REJECTED: {seen.rejected}")
             status = EXIT_REJECTED
             continue
-        articles = finish(parsed.articles, relative, config)
-        print(f"{path}: {len(articles)} article(s), {len(parsed.problems)} warning(s)")
-        for n, a in enumerate(articles, 1):
+        print(f"{path}: {len(seen.articles)} article(s), {len(seen.problems)} warning(s)")
+        for n, a in enumerate(seen.articles, 1):
             details = [a.author and f"by {a.author}", a.photo_credit and f"Foto: {a.photo_credit}",
                        a.place and f"{a.place}", a.source,
                        a.tags and f"topics: {', '.join(a.tags)}",
+                       a.image and f"image: {a.image.path}",
                        f"{a.content_html.count('<p>')} paragraph(s)"]
             print(f"  {n}. {a.published.isoformat(' ', 'minutes')}  {a.title}")
             print(f"     {'; '.join(d for d in details if d)}")
-        for problem in parsed.problems:
+        for problem in seen.problems:
             print(f"  warning: {problem}")
     return status
-
-
-def _as_dropped(path: Path, config: Config) -> str:
-    """*path* as the drop folder would name it: its place there if it is in it, else as if
-    dropped into a subfolder named like its own folder (so that folder names the source)."""
-    try:
-        return path.resolve().relative_to(Path(config.drop_dir).resolve()).as_posix()
-    except ValueError:
-        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:

@@ -33,8 +33,11 @@ class Attacher:
     through a link). Paths are relative to the drop folder, in POSIX form."""
 
     def __init__(self, config: Config, drop: DropFolder,
-                 reject: Callable[[str, str], None]) -> None:
+                 reject: Callable[[str, str], None], *, dry: bool = False) -> None:
+        """*reject* is told of images that cannot be published; *dry* (``feeder check``)
+        works out the same pictures but stores none."""
         self.config = config
+        self.dry = dry
         self.drop = drop
         self.root = drop.root
         self._reject = reject
@@ -129,5 +132,6 @@ class Attacher:
         except OSError as exc:
             log.warning("could not read image %s: %s", image, exc)
             return None
-        output.write_if_changed(self.config.media_dir, picture.name, clean)
+        if not self.dry:
+            output.write_if_changed(self.config.media_dir, picture.name, clean)
         return picture

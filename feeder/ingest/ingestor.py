@@ -32,7 +32,16 @@ from feeder.ingest.drop import DropFolder, Listing, NotAFile, kind
 from feeder.ingest.drop import check as check_drop_folder
 from feeder.ingest.names import is_ignored, is_utf8, printable
 from feeder.ingest.rejects import Rejects
-from feeder.ingest.scan import Read, Reading, Rejection, arrival, read, read_ahead, unchanged
+from feeder.ingest.scan import (
+    Read,
+    Reading,
+    Rejection,
+    arrival,
+    oversize,
+    read,
+    read_ahead,
+    unchanged,
+)
 from feeder.logs import shown
 from feeder.parallel import IN_PROCESS, Map, chunked
 from feeder.progress import Progress
@@ -285,10 +294,8 @@ class Ingestor:
         self._readable([relative])
         if not force and unchanged(known, st):
             return Changes()
-        if st.st_size > self.config.parse_max_file_bytes:
-            return self._reject(relative, known, f"file is {st.st_size} bytes, more than "
-                                f"parse.max_file_bytes = {self.config.parse_max_file_bytes}",
-                                seen=st, run=run)
+        if (too_large := oversize(st, self.config)) is not None:
+            return self._reject(relative, known, too_large, seen=st, run=run)
         if st.st_size == 0 and self._wait_for_writer(relative, st):
             return Changes()
         ahead = run.reading.bytes(relative, st) if run.reading else None

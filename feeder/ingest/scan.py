@@ -69,6 +69,14 @@ def read_chunk(work: tuple[Config, list[Job]]) -> list[Read | Rejection]:
     return [read(job, config) for job in jobs]
 
 
+def oversize(st: os.stat_result, config: Config) -> str | None:
+    """Why a file is too large to be read as articles, or None."""
+    if st.st_size > config.parse_max_file_bytes:
+        return (f"file is {st.st_size} bytes, more than "
+                f"parse.max_file_bytes = {config.parse_max_file_bytes}")
+    return None
+
+
 def unchanged(known: FileRecord | None, st: os.stat_result) -> bool:
     """Whether the store has this very version of the file (same size and mtime)."""
     return known is not None and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns)
