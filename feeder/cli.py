@@ -75,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                    "drop folder, then build once.")
     imp.add_argument("source", type=Path, metavar="DIR", help="Folder to import from.")
 
-    _command(commands, "status", _status, "Show what is stored, the last build and recent "
-             "rejections.")
+    _command(commands, "status", _status, "Show what is stored, the last build, recent "
+             "rejections and corrections.")
 
     run = _command(commands, "run", _run, "Watch the drop folder, rebuild, and serve the "
                    "feeds over HTTP.")
@@ -185,9 +185,25 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         for key, reason, at, paths in store.quarantined():
             again = ", ".join(paths.splitlines()) or "no file"
             print(f"quarantined {at}: entry {key}: {reason} (read again from {again})")
+        for line in _corrections(store, args.clock()):
+            print(line)
     finally:
         store.close()
     return 0
+
+
+RECENT_CORRECTIONS = 20  # lines of `feeder status`
+
+
+def _corrections(store: Store, now: datetime) -> list[str]:
+    """The latest corrections, newest first: when, the entry's title, what changed."""
+    found = [(c.at, article.title, c.what, c.before)
+             for article in store.newest_corrected(RECENT_CORRECTIONS, now)
+             for c in article.corrections]
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [f"corrected {at.isoformat()}: {title}: {what}"
+            + (f' (before: "{before}")' if before else "")
+            for at, title, what, before in found[:RECENT_CORRECTIONS]]
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:

@@ -15,11 +15,13 @@ from datetime import datetime
 
 from feeder.article import Article
 from feeder.channel import Channel
+from feeder.store import identity
 from feeder.store.entries import Entry, channels, decode, encode
 
 # A new generation of the store: the next build has something to do.
 BUMP = ("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
         "SET value = CAST(value AS INTEGER) + 1")
+DAY = 86400  # seconds: the buckets ``before_day`` looks up (UTC days)
 
 
 class Change(enum.Enum):
@@ -55,6 +57,9 @@ class Batch:
     counts: Counter[Channel] = field(default_factory=Counter)
     dirty: set[Channel] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
+    corrected: list[tuple[str, float]] = field(default_factory=list)
+    # The source channels and UTC days of the entries changed here, for ``before_day``.
+    days: set[tuple[Channel, int]] = field(default_factory=set)
 
     def before_read(self, db: sqlite3.Connection, path: str | None = None,
                     keys: Collection[str] = ()) -> None:
@@ -63,21 +68,42 @@ class Batch:
         if (path is None and not keys) or path in self.paths or not self.keys.isdisjoint(keys):
             self.flush(db)
 
-    def upsert(self, stored: dict[str, tuple[str, str]], entry: Entry,
-               edited_at: datetime) -> Change:
+    def before_day(self, db: sqlite3.Connection, channel: Channel, start: float,
+                   end: float) -> None:
+        """Write what is gathered if it changed an entry of *channel* (a source) published
+        in [*start*, *end*): only then, so a large import seldom writes early."""
+        if any((channel, day) in self.days for day in range(int(start // DAY),
+                                                            int(end // DAY) + 1)):
+            self.flush(db)
+
+    def upsert(self, stored: dict[str, tuple[str, str]], entry: Entry, edited_at: datetime,
+               *, correct: bool = False) -> Change:
         """Store *entry* unless *stored* (fingerprint and row by key) has it already: an
-        entry keeps its first ``published``."""
+        entry keeps its first ``published`` and its corrections. *correct*: the file that
+        carries it was edited, so a changed title or text is a correction (``identity``'s
+        rule) if readers had seen the entry."""
         article = entry.article
-        row = stored.get(article.key)
-        if row and row[0] == entry.fingerprint:  # dates aside: the same after the replace
+        fingerprint, data = stored.get(article.key, (None, None))
+        if fingerprint == entry.fingerprint:  # dates aside: the same after the replace
             return Change.SAME
-        old = decode(row[1]) if row else None
+        old = decode(data) if data is not None else None
         if old:
+            if old.corrections and edited_at < old.corrections[-1].at:
+                # A version older than the last correction (an older copy of the page, read
+                # again) never brings back what was corrected.
+                return Change.SAME
+            fixes = identity.corrections(old, article, edited_at) if (
+                correct and _public(old, edited_at) and not article.draft) else ()
             entry = encode(replace(article, published=old.published,
-                                   updated=max(edited_at, old.updated, old.published)))
+                                   updated=max(edited_at, old.updated, old.published),
+                                   corrections=old.corrections + fixes))
+            if entry.fingerprint == fingerprint:  # the same once its corrections are carried
+                return Change.SAME
             article = entry.article
             if old.slug != article.slug:
                 self.pages.append((old.slug, None))
+            if article.corrections:
+                self.corrected.append((article.key, article.corrections[-1].at.timestamp()))
         published = article.published.timestamp()
         self.entries.append((article.key, published, published if article.scheduled else 0.0,
                              int(article.draft), entry.fingerprint, entry.data))
@@ -104,6 +130,10 @@ class Batch:
         if new:
             self.joined += [(c, key, new.article.published.timestamp()) for c in after]
         self.dirty |= before | after
+        for article in (old, new.article if new else None):
+            if article is not None and not article.draft:
+                day = int(article.published.timestamp() // DAY)
+                self.days.add((Channel("source", article.source), day))
 
     def flush(self, db: sqlite3.Connection) -> None:
         """Write the changes and start empty."""
@@ -124,7 +154,8 @@ class Batch:
                  [(c,) for c, n in counts if n < 0]),
                 ("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
                  [(c.text(),) for c in sorted(self.dirty)]),
-                ("INSERT OR IGNORE INTO carriers VALUES (?, ?)", self.carriers)):
+                ("INSERT OR IGNORE INTO carriers VALUES (?, ?)", self.carriers),
+                ("INSERT OR REPLACE INTO corrections VALUES (?, ?)", self.corrected)):
             if rows:
                 db.executemany(sql, rows)
         if self.bump:
@@ -141,3 +172,8 @@ def stored_rows(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[str,
             f"SELECT key, fingerprint, data FROM entries WHERE key IN "
             f"({', '.join('?' * len(chunk))})", chunk))
     return found
+
+
+def _public(article: Article, at: datetime) -> bool:
+    """Whether readers could see *article* at *at*: not a draft, not embargoed."""
+    return not article.draft and (not article.scheduled or article.published <= at)

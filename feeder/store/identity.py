@@ -17,21 +17,39 @@ normalised (case, accents and punctuation aside):
 3. Otherwise (a reworded title, or the same title), the texts decide: one article if at
    least ``SAME_TEXT`` of their words are the same, in the same order (a corrected name or
    figure changes a few; a follow-up shares its subject, not its sentences).
+
+Across files, where nothing but the source and the day ties two versions together, a title
+within typos of the other (rule 1) also needs ``TYPO_TEXT`` of the text in common: "Pleno
+DPB" and "Pleno DPT" are one letter apart and two registers of voters.
+
+What readers are told was corrected (``corrections``): the title, when its words changed
+(case, spacing and punctuation aside, as the entry's key sees them), and the text, when its
+words changed. Markup, spacing, case and punctuation alone are no correction, and neither is
+a text that only grew or shrank at its end (a page copied only to its middle, completed by a
+later copy).
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, lru_cache
+
+from feeder.article import Article, Correction
 
 TYPO_EDITS = 2  # letters changed in a word a typo fix touches
 TYPO_WORDS = 2  # words a typo fix touches in a title
 SAME_TEXT = 0.8  # share of words, in order, two versions of one text have in common
+TYPO_TEXT = 0.5  # the same, for a typo-fixed title in another file (see the module's rule)
 _WORD = re.compile(r"\w+")
 _ROMAN = re.compile(r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")  # i to xxxix: quarters, periods
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -41,20 +59,46 @@ class Version:
     title: str
     text: str
 
+    @cached_property
+    def title_words(self) -> list[str]:
+        return words(self.title)
+
+    @cached_property
+    def text_words(self) -> list[str]:
+        return words(self.text)
+
+    @cached_property
+    def bag(self) -> Counter[str]:
+        return Counter(self.text_words)
+
+
+@lru_cache(maxsize=4096)  # a stored entry is compared with each new article of its day
+def version(article: Article) -> Version:
+    """*article*'s title and the plain text of its content."""
+    return Version(title=article.title, text=plain(article.content_html))
+
+
+def plain(markup: str) -> str:
+    """The words of sanitised HTML, tags left out (enough to compare texts by)."""
+    return html.unescape(_TAG.sub(" ", markup))
+
 
 def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def same_article(a: Version, b: Version) -> bool:
-    """Whether *a* and *b* are versions of one article (see the module's rule)."""
-    title_a, title_b = words(a.title), words(b.title)
+def same_article(a: Version, b: Version, *, elsewhere: bool = False) -> bool:
+    """Whether *a* and *b* are versions of one article (see the module's rule); *elsewhere*:
+    they come from different files."""
+    title_a, title_b = a.title_words, b.title_words
     if title_a == title_b:
-        return text_similarity(a.text, b.text) >= SAME_TEXT or not (a.text and b.text)
+        return _similarity(a, b, SAME_TEXT) >= SAME_TEXT or not (a.text_words and b.text_words)
     verdict = _titles(title_a, title_b)
+    if verdict is True and elsewhere:
+        return _similarity(a, b, TYPO_TEXT) >= TYPO_TEXT
     if verdict is not None:
         return verdict
-    return text_similarity(a.text, b.text) >= SAME_TEXT
+    return _similarity(a, b, SAME_TEXT) >= SAME_TEXT
 
 
 def _titles(a: list[str], b: list[str]) -> bool | None:
@@ -94,13 +138,24 @@ def _distance(a: str, b: str) -> int:
 def text_similarity(a: str, b: str) -> float:
     """How much of the two texts' words, in order, they share: 0 to 1 (difflib's ratio on
     words; a corrected figure in an article of 300 words leaves 0.99)."""
-    words_a, words_b = words(a), words(b)
+    return _similarity(Version(title="", text=a), Version(title="", text=b), 0.0)
+
+
+def _similarity(a: Version, b: Version, floor: float) -> float:
+    """``text_similarity``, or an upper bound of it when that is already below *floor*."""
+    words_a, words_b = a.text_words, b.text_words
     if not words_a or not words_b:
         return 1.0 if words_a == words_b else 0.0
-    matcher = difflib.SequenceMatcher(None, words_a, words_b, autojunk=False)
-    if matcher.real_quick_ratio() < SAME_TEXT or matcher.quick_ratio() < SAME_TEXT:
-        return matcher.quick_ratio()  # an upper bound, already too low
-    return matcher.ratio()
+    # Upper bounds first, cheapest first (lengths, then the words as bags): most pairs of a
+    # day's articles are told apart by them, well before difflib's quadratic matching.
+    total = len(words_a) + len(words_b)
+    bound = 2 * min(len(words_a), len(words_b)) / total
+    if bound < floor:
+        return bound
+    bound = 2 * sum((a.bag & b.bag).values()) / total
+    if bound < floor:
+        return bound
+    return difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).ratio()
 
 
 def match(before: Sequence[Version], after: Sequence[Version]) -> dict[int, int]:
@@ -109,16 +164,34 @@ def match(before: Sequence[Version], after: Sequence[Version]) -> dict[int, int]
     the one at its own position on the page, then with any other."""
     matched: dict[int, int] = {}
     taken: set[int] = set()
-    for index, version in enumerate(after):
-        if index < len(before) and same_article(before[index], version):
+    for index, current in enumerate(after):
+        if index < len(before) and same_article(before[index], current):
             matched[index] = index
             taken.add(index)
-    for index, version in enumerate(after):
+    for index, current in enumerate(after):
         if index in matched:
             continue
         for old, earlier in enumerate(before):
-            if old not in taken and same_article(earlier, version):
+            if old not in taken and same_article(earlier, current):
                 matched[index] = old
                 taken.add(old)
                 break
     return matched
+
+
+def corrections(old: Article, new: Article, at: datetime) -> tuple[Correction, ...]:
+    """What readers are told changed from *old* to *new* at *at* (see the module's rule):
+    nothing, the title (with the one it replaced), the text, or both."""
+    found = []
+    before, after = version(old), version(new)
+    if before.title_words != after.title_words:
+        found.append(Correction(at=at, what="title", before=old.title))
+    if text_changed(before.text_words, after.text_words):
+        found.append(Correction(at=at, what="text"))
+    return tuple(found)
+
+
+def text_changed(before: Sequence[str], after: Sequence[str]) -> bool:
+    """Whether the words of a text changed, beyond growing or shrinking at its end."""
+    shorter, longer = sorted((before, after), key=len)
+    return list(longer[:len(shorter)]) != list(shorter)

@@ -56,10 +56,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
     paths TEXT NOT NULL, data TEXT
 );
+-- Entries corrected after they were published, by their latest correction: what the
+-- corrections feed and `feeder status` list (the corrections themselves are in the entry).
+CREATE TABLE IF NOT EXISTS corrections (key TEXT PRIMARY KEY, at_ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS corrections_by_time ON corrections (at_ts DESC, key);
 """
 # Tables added since a schema version was fixed: created where missing, nothing else
 # changes, so an older store keeps its history instead of being rebuilt.
-ADDED_TABLES = frozenset({"unreadable", "quarantine"})
+ADDED_TABLES = frozenset({"unreadable", "quarantine", "corrections"})
 
 
 # SQLite's primary result codes that mean the file itself is damaged. Everything else

@@ -24,6 +24,7 @@ from feeder.channel import Channel, Kind
 from feeder.clock import Clock, system_clock
 from feeder.store.batch import BUMP, Batch, Change, FileRow, stored_rows
 from feeder.store.entries import Entry, Row, decode, encode, fault, undecodable
+from feeder.store.lineage import adopt, predecessors
 from feeder.store.schema import connect
 
 log = logging.getLogger(__name__)
@@ -159,9 +160,12 @@ class Store:
         """Make *entries* exactly what *record*'s file carries; return what changed.
 
         An entry already stored keeps its ``published``; if what readers see changed, its
-        ``updated`` becomes *edited_at* (the file's mtime). Entries the file no longer
-        carries are retracted unless another file carries them or *keep* is set. Articles
-        given bare are encoded here (``entries.encode``, which the scan runs elsewhere).
+        ``updated`` becomes *edited_at* (the file's mtime). An article whose key was never
+        stored may be a corrected version of a stored entry (``lineage``): it then takes
+        that entry's key, and when the file's content changed (not when it is only read
+        again) the entry notes what was corrected. Entries the file no longer carries are
+        retracted unless another file carries them or *keep* is set. Articles given bare
+        are encoded here (``entries.encode``, which the scan runs elsewhere).
         """
         encoded = [e if isinstance(e, Entry) else encode(e) for e in entries]
         keys = [e.article.key for e in encoded]
@@ -170,16 +174,27 @@ class Store:
             writes.before_read(db, path=record.path, keys=keys)
             old_keys = {k for (k,) in db.execute(
                 "SELECT key FROM carriers WHERE path = ?", (record.path,))}
+            seen = db.execute("SELECT sha256 FROM files WHERE path = ?",
+                              (record.path,)).fetchone()
+            edited = seen is None or seen[0] != record.sha256
             stored = stored_rows(db, keys)
             for key, (_, data) in list(stored.items()):
                 if (problem := fault(data)) is not None:
                     writes.flush(db)
                     self._take_out(db, key, problem, reread=False)
                     del stored[key]  # stored afresh from this file, as a new entry
+            if new := {k for k in keys if k not in stored}:
+                found = predecessors(db, writes, encoded, new, old_keys - set(keys))
+                encoded = [adopt(e, found[e.article.key]) if e.article.key in found else e
+                           for e in encoded]
+                keys = [e.article.key for e in encoded]
+                taken = [a.key for a in found.values()]
+                writes.before_read(db, keys=taken)
+                stored.update(stored_rows(db, taken))
             outcomes: list[Change] = []
             for entry in encoded:
                 writes.before_read(db, keys=[entry.article.key])  # the same entry twice
-                outcomes.append(writes.upsert(stored, entry, edited_at))
+                outcomes.append(writes.upsert(stored, entry, edited_at, correct=edited))
             # After any flush above, which starts the collector empty.
             writes.put_file(FileRow(record.path, record.size, record.mtime_ns, record.sha256,
                                     record.received.isoformat()), keys)
@@ -277,6 +292,21 @@ class Store:
                ) -> list[Article]:
         """``latest``, decoded here."""
         return self.articles(self.latest(limit, now, channel))
+
+    def corrected(self, limit: int, now: datetime) -> list[Row]:
+        """The *limit* entries visible at *now* whose title or text was corrected after
+        they were published, the latest correction first: their rows, as ``latest`` gives
+        them (what the corrections feed lists). The walk down the corrections' time index
+        stops after *limit* rows."""
+        with self._lock:
+            return [Row(key, data) for key, data in self._db.execute(
+                "SELECT e.key, e.data FROM corrections c JOIN entries e ON e.key = c.key "
+                "WHERE e.draft = 0 AND e.visible_ts <= ? ORDER BY c.at_ts DESC, c.key "
+                "LIMIT ?", (now.timestamp(), limit))]
+
+    def newest_corrected(self, limit: int, now: datetime) -> list[Article]:
+        """``corrected``, decoded here."""
+        return self.articles(self.corrected(limit, now))
 
     def articles(self, rows: Sequence[Row]) -> list[Article]:
         """The articles of stored rows; a row that cannot be decoded is quarantined
@@ -409,6 +439,7 @@ class Store:
                 self._take_out(db, key, undecodable(exc), reread=False)
             else:
                 db.execute("DELETE FROM entries WHERE key = ?", (key,))
+                db.execute("DELETE FROM corrections WHERE key = ?", (key,))
                 writes.pages.append((old.slug, None))
                 writes.join(old, None)
             removed += 1
@@ -430,6 +461,7 @@ class Store:
                    "(?, ?, ?, ?, ?)", (key, reason, self.clock().isoformat(),
                                        "\n".join(paths), data))
         db.execute("DELETE FROM entries WHERE key = ?", (key,))
+        db.execute("DELETE FROM corrections WHERE key = ?", (key,))
         channels = [c for (c,) in db.execute(
             "DELETE FROM memberships WHERE key = ? RETURNING channel", (key,))]
         db.executemany("UPDATE channel_counts SET entries = entries - 1 WHERE channel = ?",

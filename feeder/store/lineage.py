@@ -1,0 +1,97 @@
+"""Which stored entry an article with a key never stored continues: a corrected version.
+
+A key is made of what an article says (its source, date and title), so a corrected title
+makes a new key. Before such an article becomes a new entry, the store looks for the one it
+corrects (``identity``'s rule), first among what the same file carried before, by position on
+the page, then across files among the stored entries of the same source and day. A match
+takes the old entry's key and slug: the same guid and URL, so readers update the item they
+have instead of showing a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from feeder.article import Article
+from feeder.channel import Channel
+from feeder.store.batch import Batch, stored_rows
+from feeder.store.entries import Entry, decode, encode
+from feeder.store.identity import match, same_article, version
+
+log = logging.getLogger(__name__)
+
+
+def predecessors(db: sqlite3.Connection, writes: Batch, entries: Sequence[Entry],
+                 new: Collection[str], left: Collection[str]) -> dict[str, Article]:
+    """The stored articles that those of *entries* whose keys are *new* (never stored)
+    continue, by their new keys. *left*: the keys the file carried before and carries no
+    more, in any order. Each stored entry is continued at most once."""
+    firsts = {e.article.key: e.article for e in entries if e.article.key in new}
+    if not firsts:
+        return {}
+    found: dict[str, Article] = {}
+    if left:
+        found.update(_in_file(db, writes, list(firsts.values()), left))
+    # What this file carries, under whichever key, is no other article's predecessor.
+    claimed = {e.article.key for e in entries} | set(left) | {a.key for a in found.values()}
+    for key, article in firsts.items():
+        if key not in found and not article.draft:
+            old = _across_files(db, writes, article, claimed)
+            if old is not None:
+                found[key] = old
+                claimed.add(old.key)
+    for key, old in found.items():
+        log.debug("%s continues entry %s", key, old.key)
+    return found
+
+
+def adopt(entry: Entry, old: Article) -> Entry:
+    """*entry* under *old*'s key and slug: its guid and URL."""
+    return encode(replace(entry.article, key=old.key, slug=old.slug))
+
+
+def _in_file(db: sqlite3.Connection, writes: Batch, after: list[Article],
+             left: Collection[str]) -> dict[str, Article]:
+    writes.before_read(db, keys=left)
+    before = []
+    for _, data in stored_rows(db, sorted(left)).values():
+        try:
+            before.append(decode(data))
+        except Exception:  # undecodable: retracted, and quarantined, as the file's gone keys
+            continue
+    before.sort(key=lambda a: (a.line or 0, a.key))  # page order
+    pairs = match([version(a) for a in before], [version(a) for a in after])
+    return {after[new].key: before[old] for new, old in pairs.items()}
+
+
+def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
+                  claimed: Collection[str]) -> Article | None:
+    """A stored entry of *article*'s source, published on its day (in its own time zone),
+    that it is a version of; found through the source's time index, never a scan."""
+    channel = Channel("source", article.source)
+    start = _midnight(article.published)
+    end = start + timedelta(days=1)  # on the wall clock: the next midnight
+    writes.before_day(db, channel, start.timestamp(), end.timestamp())
+    rows = db.execute(
+        "SELECT e.key, e.data FROM memberships m JOIN entries e ON e.key = m.key WHERE "
+        "m.channel = ? AND m.published_ts >= ? AND m.published_ts < ? ORDER BY "
+        "m.published_ts, m.key", (channel.text(), start.timestamp(), end.timestamp()))
+    current = version(article)
+    for key, data in rows:
+        if key in claimed:
+            continue
+        try:
+            old = decode(data)
+        except Exception:  # undecodable: quarantined when it is next read
+            continue
+        if same_article(version(old), current, elsewhere=True):
+            return old
+    return None
+
+
+def _midnight(when: datetime) -> datetime:
+    return datetime.combine(when.date(), time(0), tzinfo=when.tzinfo)
