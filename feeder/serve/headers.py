@@ -25,14 +25,27 @@ _BY_SUFFIX = {
     # Explicit so the answer does not depend on the machine's /etc/mime.types.
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
     ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif",
+    # The registered type (IANA); browsers take it as they take image/x-icon.
+    ".ico": "image/vnd.microsoft.icon",
 }
-BROWSABLE = frozenset({"rss.xml", "atom.xml"})
+# RFC 5005 archive documents are Atom feeds named after their month (archive/2025-12.xml):
+# their folder, not their name, says what they are.
+_ARCHIVE = "archive/"
+FEED_TYPES = frozenset({_BY_NAME["rss.xml"], _BY_NAME["atom.xml"]})
 BROWSER_TYPE = b"application/xml" + _UTF8.encode()
 
 
-def content_type(name: str) -> str:
-    """The Content-Type for a file called *name* (charset included for text formats)."""
+def content_type(path: str) -> str:
+    """The Content-Type for the file at *path* under the output folder, as its URL names it
+    (charset included for text formats).
+
+    >>> content_type("sources/kendal/rss.xml"), content_type("archive/2025-12.xml")
+    ('application/rss+xml; charset=utf-8', 'application/atom+xml; charset=utf-8')
+    """
+    name = path.rpartition("/")[2]
     suffix = os.path.splitext(name)[1].lower()
+    if suffix == ".xml" and path.startswith(_ARCHIVE) and "/" not in path[len(_ARCHIVE):]:
+        return _BY_NAME["atom.xml"]
     return (_BY_NAME.get(name) or _BY_SUFFIX.get(suffix) or mimetypes.guess_type(name)[0]
             or "application/octet-stream")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 
 from feeder.serve.headers import (
-    BROWSABLE,
     BROWSER_TYPE,
+    FEED_TYPES,
     accepts_gzip,
     content_type,
     etag_in,
@@ -47,12 +47,14 @@ class Entry:
     feed: bool = False  # RSS or Atom: browsers get it as application/xml (see for_browser)
 
 
-def make_entry(st: os.stat_result, name: str, tag: str, body: bytes | None,
+def make_entry(st: os.stat_result, path: str, tag: str, body: bytes | None,
                 cache_control: bytes, gz: bytes | None = None) -> Entry:
-    """Build every header list once; *body* None means "stream it", so only sizes matter."""
+    """Build every header list once for the file at *path* (as its URL names it, under the
+    output folder); *body* None means "stream it", so only sizes matter."""
     lm = formatdate(st.st_mtime_ns // 10**9, usegmt=True).encode()
-    ctype = content_type(name).encode()
-    feed = name in BROWSABLE
+    kind = content_type(path)
+    ctype = kind.encode()
+    feed = kind in FEED_TYPES
     vary = b"accept-encoding, accept" if feed else b"accept-encoding"
     tail = [(b"cache-control", cache_control), (b"vary", vary)]
 

@@ -223,11 +223,11 @@ class FeedServer:
             return None
         tag = hashlib.blake2b(body, digest_size=8).hexdigest()
         gz = None
-        name = os.path.basename(fs_path)  # the URL's name decides the type, not a link target
-        if len(body) >= MIN_GZIP and compressible(content_type(name)):
+        rel = fs_path[len(self._prefix):]  # the URL's path decides the type, not a link target
+        if len(body) >= MIN_GZIP and compressible(content_type(rel)):
             gz = gzip.compress(body, compresslevel=6, mtime=0)
             gz = gz if len(gz) < len(body) else None
-        return make_entry(st, name, tag, body, self._cache_control, gz)
+        return make_entry(st, rel, tag, body, self._cache_control, gz)
 
     async def _stream(self, fs_path: str, head: bool, req: list[tuple[bytes, bytes]],
                       send: Send) -> Response | None:
@@ -245,7 +245,8 @@ class FeedServer:
             # never rewritten in place, the identity names the content just as well.
             tag = hashlib.blake2b(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
                                   .encode(), digest_size=8).hexdigest()
-            entry = make_entry(st, os.path.basename(fs_path), tag, None, self._cache_control)
+            entry = make_entry(st, fs_path[len(self._prefix):], tag, None,
+                               self._cache_control)
             status, headers, _ = choose(entry, req)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             more = not head and status == 200
