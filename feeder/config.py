@@ -25,6 +25,7 @@ class Setting:
     help: str
     kind: type = str
     minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def attr(self) -> str:
@@ -47,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site.icon", "", "Image for the favicon and the feeds' icons (PNG, JPEG, …; "
             "square is best); empty: feeder's own."),
     Setting("feed.max_entries", 50, "How many entries each feed holds.", int, 1),
+    Setting("feed.archive_after_days", 7, "Days after a month ends (in the site's time zone) "
+            "before its archive page says it is complete: files may still arrive late.", int,
+            0, 27),
     Setting("on_delete", "retract", "What deleting a file does to its entries: \"retract\" "
             "or \"keep\"."),
     Setting("processes", 0, "Processes that parse and render large imports and bursts; 0: "
@@ -101,6 +105,7 @@ class Config:
     site_timezone: str
     site_icon: str
     feed_max_entries: int
+    feed_archive_after_days: int
     parse_future_tolerance_hours: int
     parse_max_file_bytes: int
     images_max_bytes: int
@@ -269,6 +274,8 @@ def _check(setting: Setting, value: Any, where: str | None) -> Any:
         raise ConfigError(key, f"must be {kind.__name__}, got {value!r}", where)
     if setting.minimum is not None and cast(float, value) < setting.minimum:
         raise ConfigError(key, f"must be at least {setting.minimum:g}, got {value!r}", where)
+    if setting.maximum is not None and cast(float, value) > setting.maximum:
+        raise ConfigError(key, f"must be at most {setting.maximum:g}, got {value!r}", where)
     return _check_meaning(key, value, where)
 
 

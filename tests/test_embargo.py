@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from feeder import publish
 from feeder.cli import main
 from feeder.config import Config
 from feeder.ingest import Ingestor
-from feeder.service.scheduler import RELEASE, Service
+from feeder.service.scheduler import RELEASE, Service, make_app
 from feeder.store import Store
 from tests.conftest import ARRIVAL, JAKARTA
 from tests.feeds import read_feed
+from tests.test_server import call
 
 Drop = Callable[..., Path]
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=JAKARTA)
@@ -162,3 +164,28 @@ def test_an_event_announced_in_the_body_never_embargoes_the_article(
     assert entry.title == "KPU Umumkan Jadwal Pemungutan Suara Ulang"
     assert entry.published.startswith("Tue, 01 Dec 2026")
     assert store.scheduled(arrival) == []
+
+
+def test_no_cache_keeps_a_response_past_the_next_release(
+        drop: Drop, config: Config, service: tuple[Service, Clock]) -> None:
+    """Cache-Control's max-age never reaches past an embargoed article's time, so proxies
+    and readers that honour it do not hide the article once it is out."""
+    running, clock = service
+    config = replace(config, server_cache_control="public, max-age=3600, s-maxage=7200")
+    app = make_app(config, running)
+    drop("nanti.md", scheduled_md("Nanti", NOW + timedelta(minutes=20)), at=NOW)
+    running.cycle()
+    clock.now = NOW + timedelta(minutes=5)
+    for path in ("/rss.xml", "/atom.xml", "/", "/feed.json"):
+        assert call(app, path).headers["cache-control"] == (
+            "public, max-age=900, s-maxage=900"), path
+    etag = call(app, "/rss.xml").headers["etag"]
+    revalidated = call(app, "/rss.xml", headers={"If-None-Match": etag})
+    assert revalidated.status == 304
+    assert revalidated.headers["cache-control"] == "public, max-age=900, s-maxage=900"
+    clock.now = NOW + timedelta(minutes=20, seconds=1)  # due, not yet built: no caching
+    assert call(app, "/rss.xml").headers["cache-control"] == "public, max-age=0, s-maxage=0"
+    running.cycle()  # the release: published, nothing else scheduled
+    assert "Nanti" in titles(config)
+    assert call(app, "/rss.xml").headers["cache-control"] == (
+        "public, max-age=3600, s-maxage=7200")  # as configured

@@ -64,3 +64,17 @@ def test_a_saved_page_is_matched_by_position_then_by_likeness() -> None:
              Version(title="Rapat Pleno Triwulan III", text=BODY),
              Version(title="Sosialisasi Pemilih Pemula", text="Sosialisasi di SMA 1 Kendal.")]
     assert match(before, after) == {1: 0, 2: 1}
+
+
+def test_short_notes_with_the_same_text_are_not_one_article() -> None:
+    """A reworded title over a text of a line: the texts are alike by chance."""
+    assert not same_article(Version(title="Pengumuman Nanti", text="Isi."),
+                            Version(title="Sekarang", text="Isi."))
+    assert same_article(Version(title="Sekarang", text="Isi."),
+                        Version(title="Sekarang!", text="Isi."))
+
+
+def test_titles_without_words_are_told_apart_by_their_symbols() -> None:
+    party, fire = Version(title="🎉 👩‍💻", text=BODY), Version(title="❤️ 🔥 ✨", text=BODY)
+    assert not same_article(party, fire)
+    assert same_article(party, Version(title="🎉  👩‍💻", text=BODY))

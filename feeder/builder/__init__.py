@@ -41,16 +41,18 @@ __all__ = ["CHANNEL_FILES", "FEEDS", "Archive", "Channel", "Entries", "SourceSum
 
 def render_feeds(articles: Sequence[Article], config: Config, templates: Templates,
                  channel: Channel | None = None, sources: Sequence[SourceSummary] = (),
-                 tags: Sequence[str] = (), archive: str | None = None,
+                 tags: Sequence[str] = (), archive: Archive | None = None,
                  entries: Entries | None = None) -> dict[str, bytes]:
     """The feeds and index page for *articles* (already newest first), by file name.
 
-    *archive* is the newest archive month, linked as ``prev-archive`` (RFC 5005);
+    *archive* is the newest month's page, where the feeds lead to older entries: as
+    ``prev-archive`` when it is complete (RFC 5005), as the ``next`` page when it is not;
     *entries* makes the feeds' entries (``make_entry`` by default).
     """
     articles = [feed_safe(a) for a in articles]
     channel = channel or Channel.aggregate(config)
-    links = [("prev-archive", config.url(archive_path(archive)))] if archive else []
+    links = [("prev-archive" if archive.complete else "next",
+              config.url(archive_path(archive.month)))] if archive else []
     feeds = {
         "rss.xml": rss(articles, config, channel, links, entries),
         "atom.xml": atom(articles, config, channel, links, entries=entries),

@@ -8,7 +8,7 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from lxml.html import fromstring, tostring
 
@@ -43,6 +43,8 @@ class Channel:
     prefix: str = ""  # folder under the output root, "" or ending in "/"
     language: str | None = None
     link: str | None = None  # the publisher's own site, shown on the index page
+    # The date the feeds carry while they have no entries (a validator flags 1970).
+    empty_since: datetime | None = None
 
     @classmethod
     def aggregate(cls, config: Config) -> Channel:
@@ -54,13 +56,15 @@ class Channel:
                    source.link)
 
     @classmethod
-    def corrections(cls, config: Config) -> Channel:
-        """The entries corrected after they were first published, newest correction first."""
+    def corrections(cls, config: Config, since: datetime | None = None) -> Channel:
+        """The entries corrected after they were first published, newest correction first;
+        *since*: the date of the feeds while nothing was corrected (the site's last
+        change)."""
         _ = interface(config.site_language).gettext
         name = _("Corrections")  # (outside the f-string: the catalogue's extractor reads it)
         return cls(f"{config.site_title} · {name}",
                    _("Articles corrected after they were published, with what changed"),
-                   CORRECTIONS)
+                   CORRECTIONS, empty_since=since)
 
     @classmethod
     def tag(cls, slug: str, config: Config) -> Channel:
@@ -78,11 +82,26 @@ class SourceSummary:
 
 @dataclass(frozen=True)
 class Archive:
-    """Links of an RFC 5005 archive page: a month of entries."""
+    """A month's page of entries and its neighbours. A *complete* month (ended, past the
+    time late files may take) is an RFC 5005 archive document, linked to the complete months
+    before and after it. A month not yet complete is an ordinary page of the feed (RFC 5005
+    paging): the subscription feeds and the page of the month after it lead to it with
+    ``next``, and it claims no completeness it does not have."""
 
     month: str
-    previous: str | None
-    next: str | None
+    previous: str | None  # the month before, if any has entries
+    next: str | None  # the complete month after it, if any
+    complete: bool = True
+    previous_complete: bool = True
+
+    def links(self) -> list[tuple[str, str]]:
+        """Its links to other months, as (rel, month)."""
+        found = []
+        if self.previous:
+            found.append(("prev-archive" if self.previous_complete else "next", self.previous))
+        if self.next:
+            found.append(("next-archive", self.next))
+        return found
 
 
 _values = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
@@ -109,15 +128,16 @@ def feed_safe(article: Article) -> Article:
     return dataclasses.replace(article, **changes) if changes else article  # type: ignore[arg-type]
 
 
-def corrections_html(article: Article, code: str) -> str:
-    """The notes telling readers what was corrected and when, in language *code*, as HTML
-    paragraphs to put after the article's text ("" for an entry never corrected)."""
+def corrections_html(article: Article, code: str, zone: tzinfo) -> str:
+    """The notes telling readers what was corrected and when, in language *code* and the
+    site's time *zone* (a stored time has only its offset, which no reader calls WIB), as
+    HTML paragraphs to put after the article's text ("" for an entry never corrected)."""
     if not article.corrections:
         return ""
     language = interface(code)
     notes = []
     for correction in article.corrections:
-        when = language.moment(correction.at)
+        when = language.moment(correction.at.astimezone(zone))
         if correction.what == "title" and correction.before:
             note = language.gettext('Correction: title corrected on %(when)s; previously '
                                     '"%(before)s"') % {"when": when, "before": correction.before}

@@ -47,7 +47,7 @@ def _item(article: Article, config: Config) -> dict[str, Any]:
         "url": url,
         "title": article.title,
         "content_html": absolute_links(article.content_html, url)
-        + corrections_html(article, config.site_language),
+        + corrections_html(article, config.site_language, config.tz),
         "summary": article.summary,
         "date_published": article.published.isoformat(),
         "date_modified": article.updated.isoformat(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -78,15 +79,13 @@ def atom(articles: Sequence[Article], config: Config, channel: Channel, links: L
 
 def archive_page(articles: Sequence[Article], config: Config, page: Archive,
                  entries: Entries | None = None) -> bytes:
-    """A month's entries as an RFC 5005 archive document, linked to its neighbours."""
+    """A month's entries, linked to its neighbours: an RFC 5005 archive document once the
+    month is complete (see ``Archive``)."""
     channel = Channel(f"{config.site_title} · {page.month}", config.site_description)
-    links = [("current", config.url("atom.xml"))]
-    if page.previous:
-        links.append(("prev-archive", config.url(archive_path(page.previous))))
-    if page.next:
-        links.append(("next-archive", config.url(archive_path(page.next))))
-    return atom(articles, config, channel, links, archive_path(page.month), archive=True,
-                entries=entries)
+    links = [("current", config.url("atom.xml"))] + [
+        (rel, config.url(archive_path(month))) for rel, month in page.links()]
+    return atom(articles, config, channel, links, archive_path(page.month),
+                archive=page.complete, entries=entries)
 
 
 def opml(sources: Sequence[Source], tags: Sequence[str], config: Config) -> bytes:
@@ -147,14 +146,14 @@ def _feedgen(articles: Sequence[Article], config: Config, channel: Channel, path
     else:
         fg.icon(config.url(ICON))
         fg.logo(config.url(LOGO))
-    fg.updated(newest(articles))
+    fg.updated(newest(articles) if articles or not channel.empty_since else channel.empty_since)
     return fg
 
 
 def make_entry(article: Article, config: Config, rss: bool) -> bytes:
     """One RSS item (or Atom entry), serialised as it reads inside its feed."""
     return _make_entry(article, config.site_base_url, author_name(article, config), rss,
-                       config.site_language)
+                       config.site_language, config.tz)
 
 
 def make_entries(articles: Sequence[Article], config: Config) -> list[tuple[bytes, bytes]]:
@@ -163,7 +162,7 @@ def make_entries(articles: Sequence[Article], config: Config) -> list[tuple[byte
 
 
 def _make_entry(article: Article, base_url: str, author: str | None, rss: bool,
-                code: str) -> bytes:
+                code: str, zone: tzinfo) -> bytes:
     # The article is already feed_safe (see the builder's entry points); names from the
     # config are cleaned here, since TOML escapes can carry control characters.
     url = base_url + article_path(article)
@@ -182,7 +181,7 @@ def _make_entry(article: Article, base_url: str, author: str | None, rss: bool,
     fe.updated(article.updated)
     # Readers take RSS <description> as HTML: escape the plain text, or markup in it runs.
     fe.summary(html.escape(article.summary, quote=False), type="html")
-    fe.content(absolute_links(article.content_html, url) + corrections_html(article, code),
+    fe.content(absolute_links(article.content_html, url) + corrections_html(article, code, zone),
                type="html")
     if author:
         fe.author({"name": xml_safe(author)})

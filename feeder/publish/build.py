@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from feeder import __version__, metrics
@@ -105,7 +105,9 @@ class Publisher:
         generation = store.generation()
         last = store.meta("built_at")
         released = store.released(datetime.fromisoformat(last) if last else None, now)
-        if str(generation) == store.meta("built_generation") and not released:
+        cutoff = complete_before(now, config)
+        if (str(generation) == store.meta("built_generation") and not released
+                and store.meta("archive_cutoff") == cutoff):
             return BuildReport(skipped=True, seconds=time.perf_counter() - started)
         for due in released:
             log.info("publishing scheduled article %r (due %s)", due.title,
@@ -117,8 +119,9 @@ class Publisher:
         try:
             # The workers write the pages while this thread renders the feeds.
             pages.start()
-            rendered = self._channels(store, now, dirty)
-            files = self._render(store, now, rendered)
+            pages_now = _pages(list(store.channels("month")), cutoff)
+            rendered = self._channels(store, dirty, pages_now)
+            files = self._render(store, now, rendered, pages_now)
             if fresh:  # the icons change only with the look
                 files.write.update(_icons(config))
             # Pages and images first, feeds last: a reader never meets a link to a page or
@@ -137,7 +140,8 @@ class Publisher:
             pages.join()  # should rendering the feeds fail, no page is still being written
         report.channels = [c.text() for c in rendered]
         store.mark_built(generation, done.done, rendered, now)
-        store.set_meta("archive_months", json.dumps(list(store.channels("month"))))
+        store.set_meta("archive_pages", _pages_json(pages_now))
+        store.set_meta("archive_cutoff", cutoff)
         # After marking: the page of an entry taken out is then still due to be deleted.
         for key, reason in done.broken:
             store.quarantine(key, reason)
@@ -148,16 +152,20 @@ class Publisher:
                  len(report.written), len(report.deleted))
         return report
 
-    def _channels(self, store: Store, now: datetime, dirty: Iterable[Feed]) -> list[Feed]:
-        """The channels to render: those that changed, and archive months whose
-        neighbours changed."""
-        before = json.loads(store.meta("archive_months") or "[]")
-        months = list(store.channels("month"))
-        return sorted(set(dirty) | _moved_neighbours(before, months))
+    def _channels(self, store: Store, dirty: Iterable[Feed],
+                  pages: dict[str, Archive]) -> list[Feed]:
+        """The channels to render: those that changed, and the months whose page changed
+        its links or became complete."""
+        before = store.meta("archive_pages")
+        changed = {m for m, page in pages.items() if _page_json(page) != (
+            json.loads(before).get(m) if before else None)}
+        gone = set(json.loads(before)) - pages.keys() if before else set()
+        return sorted(set(dirty) | {Feed("month", m) for m in changed | gone})
 
-    def _render(self, store: Store, now: datetime, rendered: list[Feed]) -> _Files:
-        """The aggregate's files, and those of the *rendered* channels (or files to
-        delete)."""
+    def _render(self, store: Store, now: datetime, rendered: list[Feed],
+                pages: dict[str, Archive]) -> _Files:
+        """The aggregate's files, the corrections feed's, and those of the *rendered*
+        channels (or files to delete)."""
         config, templates, entries = self.config, self.templates, self.entries
         aggregate = store.newest(config.feed_max_entries, now)
         others = [(c, store.newest(config.feed_max_entries, now, c)) for c in rendered
@@ -170,14 +178,20 @@ class Publisher:
                 summaries.append(SourceSummary(describe(key, config), latest[0]))
         known = [summary.source for summary in summaries]
         tags = list(store.channels("tag"))
-        months = list(store.channels("month"))
+        months = list(pages)
         files = _Files(render_feeds(aggregate, config, templates, sources=summaries,
-                                    tags=tags, archive=months[-1] if months else None,
+                                    tags=tags, archive=pages[months[-1]] if months else None,
                                     entries=entries))
+        # Every build: the feed is as short as the others, and a newsroom can subscribe to
+        # it before its first correction.
+        since = max((a.updated for a in aggregate), default=None)
+        files.write.update(render_feeds(store.newest_corrected(config.feed_max_entries, now),
+                                        config, templates, Channel.corrections(config, since),
+                                        entries=entries))
         files.write["feeds.opml"] = render_opml(known, tags, config)
         files.write.update(render_assets(config, templates))
         archived = self._months(store, now, [c.name for c in rendered if c.kind == "month"],
-                                months)
+                                pages)
         files.write.update(archived.write)
         files.delete += archived.delete
         for channel, feed in others:
@@ -191,11 +205,10 @@ class Publisher:
         return files
 
     def _months(self, store: Store, now: datetime, dirty: list[str],
-                months: list[str]) -> _Files:
+                links: dict[str, Archive]) -> _Files:
         """The archive pages of the *dirty* months: in the workers when there are several
         (a first build renders the whole archive this way), reading one month at a time."""
         config = self.config
-        links = _neighbours(months)
         kept: list[str] = []
         files = _Files()
 
@@ -204,7 +217,7 @@ class Publisher:
                 rows = store.latest(-1, now, Feed("month", month)) if month in links else []
                 if rows:
                     kept.append(month)
-                    yield rows, config, Archive(month, *links[month])
+                    yield rows, config, links[month]
                 else:
                     files.delete.append(archive_path(month))
 
@@ -219,7 +232,7 @@ class Publisher:
             feed = store.newest(-1, now, Feed("month", month))
             if feed:
                 files.write[archive_path(month)] = render_archive(
-                    feed, config, Archive(month, *links[month]), self.entries)
+                    feed, config, links[month], self.entries)
             else:
                 files.delete.append(archive_path(month))
         return files
@@ -259,15 +272,34 @@ def render_archive_job(job: tuple[list[Row], Config, Archive]) -> bytes | list[B
     return broken if broken else render_archive(articles, config, month)
 
 
-def _moved_neighbours(before: list[str], months: list[str]) -> set[Feed]:
-    """Archive months whose previous or next month changed since the last build."""
-    old, new = _neighbours(before), _neighbours(months)
-    return {Feed("month", m) for m in old.keys() | new.keys() if old.get(m) != new.get(m)}
+def complete_before(now: datetime, config: Config) -> str:
+    """The first month (``YYYY-MM``) not complete at *now*: earlier months ended, in the
+    site's time zone, at least ``feed.archive_after_days`` ago, so no late file is
+    expected for them any more."""
+    edge = now.astimezone(config.tz) - timedelta(days=config.feed_archive_after_days)
+    return f"{edge:%Y-%m}"
 
 
-def _neighbours(months: list[str]) -> dict[str, tuple[str | None, str | None]]:
-    return {m: (months[i - 1] if i else None, months[i + 1] if i + 1 < len(months) else None)
-            for i, m in enumerate(months)}
+def _pages(months: list[str], cutoff: str) -> dict[str, Archive]:
+    """Each of *months*' page (oldest first): complete before *cutoff*, linked to the
+    months before and after it (``Archive``)."""
+    pages = {}
+    for i, month in enumerate(months):
+        previous = months[i - 1] if i else None
+        after = months[i + 1] if i + 1 < len(months) else None
+        pages[month] = Archive(month, previous, after if after and after < cutoff else None,
+                               complete=month < cutoff,
+                               previous_complete=previous is None or previous < cutoff)
+    return pages
+
+
+def _page_json(page: Archive) -> list[object]:
+    return [page.previous, page.next, page.complete, page.previous_complete]
+
+
+def _pages_json(pages: dict[str, Archive]) -> str:
+    """What the next build compares its pages with, to render those that changed."""
+    return json.dumps({month: _page_json(page) for month, page in pages.items()})
 
 
 def _icons(config: Config) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ comparisons.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -27,6 +28,7 @@ _ERRORS = {404: b"Not Found\n", 405: b"Method Not Allowed\n", 414: b"URI Too Lon
            500: b"Internal Server Error\n"}
 
 Response = tuple[int, Headers, bytes]
+_AGE = re.compile(rb"((?:s-)?max-?age=)(\d+)")  # max-age and s-maxage
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,19 @@ def dynamic(route: Route) -> Response:
                (b"content-length", str(len(body)).encode()),
                (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
     return status, headers, body
+
+
+def cap_age(cache_control: bytes, seconds: int) -> bytes:
+    """*cache_control* with no age above *seconds* (``public, max-age=60`` capped at 20:
+    ``public, max-age=20``); a value without an age is left as it is."""
+    return _AGE.sub(lambda m: m[1] + str(min(int(m[2]), seconds)).encode(), cache_control)
+
+
+def capped(response: Response, seconds: int) -> Response:
+    """*response* with its Cache-Control ages capped at *seconds* (see ``cap_age``)."""
+    status, headers, body = response
+    return status, [(n, cap_age(v, seconds) if n == b"cache-control" else v)
+                    for n, v in headers], body
 
 
 def choose(entry: Entry, req: list[tuple[bytes, bytes]]) -> Response:

@@ -20,15 +20,18 @@ import gzip
 import hashlib
 import importlib.util
 import logging
+import math
 import os
 import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import uvicorn
 
+from feeder.clock import Clock, system_clock
 from feeder.serve.connections import Limits, protocol_class
 from feeder.serve.headers import (
     bad_path,
@@ -40,6 +43,8 @@ from feeder.serve.responses import (
     Headers,
     Response,
     Route,
+    cap_age,
+    capped,
     choose,
     dynamic,
     error,
@@ -52,6 +57,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Release = Callable[[], datetime | None]  # when the next embargoed article is due, if any
 
 MAX_PATH = 1024
 CHUNK = 256 * 1024
@@ -75,12 +81,17 @@ class FeedServer:
     max_cache_bytes = 128 * 1024 * 1024
 
     def __init__(self, root: Path, cache_control: str = "public, max-age=60",
-                 extra_routes: Mapping[str, Route] | None = None) -> None:
+                 extra_routes: Mapping[str, Route] | None = None, *,
+                 release: Release | None = None, clock: Clock | None = None) -> None:
+        """*release* tells when the next embargoed article is due: until then no response
+        may be cached for longer (a cache would hide the article), by *clock*."""
         # Everything is resolved once so the per-request work is at most a concat and a stat.
         self._root = os.path.realpath(root)
         self._prefix = self._root.rstrip(os.sep) + os.sep
         self._cache_control = cache_control.encode("latin-1")
         self._extra = dict(extra_routes or {})
+        self._release = release
+        self._clock = clock or system_clock(UTC)
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._pending: dict[str, asyncio.Future[Entry | None]] = {}
         self._bytes = 0
@@ -95,6 +106,8 @@ class FeedServer:
             try:
                 response = await self._http(scope, head, send)
                 if response is not None:
+                    if (left := self._until_release()) is not None:
+                        response = capped(response, left)
                     status, headers, body = response
                     await _send(send, status, headers, b"" if head else body)
             except Exception:
@@ -198,6 +211,13 @@ class FeedServer:
         while len(self._cache) > self.max_cache_entries or self._bytes > self.max_cache_bytes:
             self._bytes -= self._cache.popitem(last=False)[1].weight
 
+    def _until_release(self) -> int | None:
+        """Whole seconds until the next embargoed article is due, if one is."""
+        due = self._release() if self._release is not None else None
+        if due is None:
+            return None
+        return max(0, math.ceil((due - self._clock()).total_seconds()))
+
     def _forget(self, path: str) -> None:
         old = self._cache.pop(path, None)
         if old is not None:
@@ -245,8 +265,10 @@ class FeedServer:
             # never rewritten in place, the identity names the content just as well.
             tag = hashlib.blake2b(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
                                   .encode(), digest_size=8).hexdigest()
+            left = self._until_release()
             entry = make_entry(st, fs_path[len(self._prefix):], tag, None,
-                               self._cache_control)
+                               self._cache_control if left is None else
+                               cap_age(self._cache_control, left))
             status, headers, _ = choose(entry, req)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             more = not head and status == 200

@@ -340,12 +340,19 @@ class Service:
                                replace_existing=True)
 
 
+def make_app(config: Config, service: Service) -> FeedServer:
+    """The HTTP app serving *service*'s output: no response is cached past the release of
+    the next embargoed article (``Service.next_release``)."""
+    return FeedServer(config.output_dir, config.server_cache_control, extra_routes={
+        "/healthz": service.health_response, "/metrics": metrics.exposition},
+        release=lambda: service.next_release, clock=service.clock)
+
+
 def serve_forever(config: Config, clock: Clock | None = None) -> int:
     """Run until SIGINT or SIGTERM; return the exit code."""
     quiet_watchdog()
     service = Service(config, clock)
-    app = FeedServer(config.output_dir, config.server_cache_control, extra_routes={
-        "/healthz": service.health_response, "/metrics": metrics.exposition})
+    app = make_app(config, service)
     limits = Limits(idle=config.server_idle_timeout, header=config.server_header_timeout,
                     max_header=config.server_max_header_bytes,
                     max_connections=config.server_max_connections)

@@ -21,7 +21,6 @@ from feeder.store.entries import Entry, channels, decode, encode
 # A new generation of the store: the next build has something to do.
 BUMP = ("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
         "SET value = CAST(value AS INTEGER) + 1")
-DAY = 86400  # seconds: the buckets ``before_day`` looks up (UTC days)
 
 
 class Change(enum.Enum):
@@ -58,8 +57,9 @@ class Batch:
     dirty: set[Channel] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
     corrected: list[tuple[str, float]] = field(default_factory=list)
-    # The source channels and UTC days of the entries changed here, for ``before_day``.
-    days: set[tuple[Channel, int]] = field(default_factory=set)
+    # The dated entries changed here by their keys' source and day (``day_prefix``), for
+    # ``pending``: the new versions, None for one retracted.
+    days: dict[str, list[Article | None]] = field(default_factory=dict)
 
     def before_read(self, db: sqlite3.Connection, path: str | None = None,
                     keys: Collection[str] = ()) -> None:
@@ -68,13 +68,10 @@ class Batch:
         if (path is None and not keys) or path in self.paths or not self.keys.isdisjoint(keys):
             self.flush(db)
 
-    def before_day(self, db: sqlite3.Connection, channel: Channel, start: float,
-                   end: float) -> None:
-        """Write what is gathered if it changed an entry of *channel* (a source) published
-        in [*start*, *end*): only then, so a large import seldom writes early."""
-        if any((channel, day) in self.days for day in range(int(start // DAY),
-                                                            int(end // DAY) + 1)):
-            self.flush(db)
+    def pending(self, prefix: str) -> list[Article | None]:
+        """What is gathered, not yet written, for the dated entries of *prefix*
+        (``day_prefix``): new versions, and None for each one retracted."""
+        return self.days.get(prefix, [])
 
     def upsert(self, stored: dict[str, tuple[str, str]], entry: Entry, edited_at: datetime,
                *, correct: bool = False) -> Change:
@@ -130,10 +127,10 @@ class Batch:
         if new:
             self.joined += [(c, key, new.article.published.timestamp()) for c in after]
         self.dirty |= before | after
-        for article in (old, new.article if new else None):
-            if article is not None and not article.draft:
-                day = int(article.published.timestamp() // DAY)
-                self.days.add((Channel("source", article.source), day))
+        if new is not None and new.article.key.startswith(prefix := day_prefix(new.article)):
+            self.days.setdefault(prefix, []).append(new.article)
+        elif new is None and old is not None and old.key.startswith(prefix := day_prefix(old)):
+            self.days.setdefault(prefix, []).append(None)
 
     def flush(self, db: sqlite3.Connection) -> None:
         """Write the changes and start empty."""
@@ -172,6 +169,11 @@ def stored_rows(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[str,
             f"SELECT key, fingerprint, data FROM entries WHERE key IN "
             f"({', '.join('?' * len(chunk))})", chunk))
     return found
+
+
+def day_prefix(article: Article) -> str:
+    """``source/YYYY-MM-DD/``: how the key of an article with a date of its own begins."""
+    return f"{article.source}/{article.published.date().isoformat()}/"
 
 
 def _public(article: Article, at: datetime) -> bool:

@@ -16,7 +16,9 @@ normalised (case, accents and punctuation aside):
    articles apart.
 3. Otherwise (a reworded title, or the same title), the texts decide: one article if at
    least ``SAME_TEXT`` of their words are the same, in the same order (a corrected name or
-   figure changes a few; a follow-up shares its subject, not its sentences).
+   figure changes a few; a follow-up shares its subject, not its sentences). Under a
+   reworded title both texts must have ``MIN_TEXT`` words: two notes of one line ("Isi.")
+   are alike by chance, not by descent.
 
 Across files, where nothing but the source and the day ties two versions together, a title
 within typos of the other (rule 1) also needs ``TYPO_TEXT`` of the text in common: "Pleno
@@ -46,6 +48,7 @@ from feeder.article import Article, Correction
 TYPO_EDITS = 2  # letters changed in a word a typo fix touches
 TYPO_WORDS = 2  # words a typo fix touches in a title
 SAME_TEXT = 0.8  # share of words, in order, two versions of one text have in common
+MIN_TEXT = 30  # words each text needs to tie two differently titled versions together
 TYPO_TEXT = 0.5  # the same, for a typo-fixed title in another file (see the module's rule)
 _WORD = re.compile(r"\w+")
 _ROMAN = re.compile(r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")  # i to xxxix: quarters, periods
@@ -83,6 +86,10 @@ def plain(markup: str) -> str:
     return html.unescape(_TAG.sub(" ", markup))
 
 
+def _symbols(title: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", title).casefold().split())
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
@@ -92,12 +99,16 @@ def same_article(a: Version, b: Version, *, elsewhere: bool = False) -> bool:
     they come from different files."""
     title_a, title_b = a.title_words, b.title_words
     if title_a == title_b:
+        if not title_a and _symbols(a.title) != _symbols(b.title):
+            return False  # titles of no words ("🎉", "❤️ 🔥"): their symbols tell them apart
         return _similarity(a, b, SAME_TEXT) >= SAME_TEXT or not (a.text_words and b.text_words)
     verdict = _titles(title_a, title_b)
     if verdict is True and elsewhere:
         return _similarity(a, b, TYPO_TEXT) >= TYPO_TEXT
     if verdict is not None:
         return verdict
+    if min(len(a.text_words), len(b.text_words)) < MIN_TEXT:
+        return False
     return _similarity(a, b, SAME_TEXT) >= SAME_TEXT
 
 

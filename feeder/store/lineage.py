@@ -14,15 +14,14 @@ import logging
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
 
 from feeder.article import Article
-from feeder.channel import Channel
-from feeder.store.batch import Batch, stored_rows
+from feeder.store.batch import Batch, day_prefix, stored_rows
 from feeder.store.entries import Entry, decode, encode
 from feeder.store.identity import match, same_article, version
 
 log = logging.getLogger(__name__)
+CANDIDATES = 50  # stored entries of one source and day an article is compared with
 
 
 def predecessors(db: sqlite3.Connection, writes: Batch, entries: Sequence[Entry],
@@ -70,17 +69,25 @@ def _in_file(db: sqlite3.Connection, writes: Batch, after: list[Article],
 
 def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
                   claimed: Collection[str]) -> Article | None:
-    """A stored entry of *article*'s source, published on its day (in its own time zone),
-    that it is a version of; found through the source's time index, never a scan."""
-    channel = Channel("source", article.source)
-    start = _midnight(article.published)
-    end = start + timedelta(days=1)  # on the wall clock: the next midnight
-    writes.before_day(db, channel, start.timestamp(), end.timestamp())
-    rows = db.execute(
-        "SELECT e.key, e.data FROM memberships m JOIN entries e ON e.key = m.key WHERE "
-        "m.channel = ? AND m.published_ts >= ? AND m.published_ts < ? ORDER BY "
-        "m.published_ts, m.key", (channel.text(), start.timestamp(), end.timestamp()))
+    """A stored entry of *article*'s source and day that it is a version of.
+
+    Only for an article with a date of its own, which its key then carries
+    (``source/YYYY-MM-DD/title``, ``day_prefix``): an undated one is dated by its arrival,
+    and every file of a day's import would be compared with every other. The candidates are
+    the keys with the same prefix, a range of the primary key; a source publishes a few
+    articles a day, so at most ``CANDIDATES`` are looked at. What the batch holds for that
+    day is written first only if it could be the one (a large import seldom writes early).
+    """
+    prefix = day_prefix(article)
+    if not article.key.startswith(prefix):
+        return None
     current = version(article)
+    if any(old is None or (old.key not in claimed and same_article(
+            version(old), current, elsewhere=True)) for old in writes.pending(prefix)):
+        writes.flush(db)
+    rows = db.execute(
+        "SELECT key, data FROM entries WHERE key >= ? AND key < ? AND draft = 0 "
+        "ORDER BY key LIMIT ?", (prefix, prefix[:-1] + "0", CANDIDATES))
     for key, data in rows:
         if key in claimed:
             continue
@@ -91,7 +98,3 @@ def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
         if same_article(version(old), current, elsewhere=True):
             return old
     return None
-
-
-def _midnight(when: datetime) -> datetime:
-    return datetime.combine(when.date(), time(0), tzinfo=when.tzinfo)

@@ -183,13 +183,14 @@ class Store:
                     writes.flush(db)
                     self._take_out(db, key, problem, reread=False)
                     del stored[key]  # stored afresh from this file, as a new entry
-            if new := {k for k in keys if k not in stored}:
-                found = predecessors(db, writes, encoded, new, old_keys - set(keys))
+            new = {k for k in keys if k not in stored}
+            if new and (found := predecessors(db, writes, encoded, new,
+                                              old_keys - set(keys))):
                 encoded = [adopt(e, found[e.article.key]) if e.article.key in found else e
                            for e in encoded]
                 keys = [e.article.key for e in encoded]
                 taken = [a.key for a in found.values()]
-                writes.before_read(db, keys=taken)
+                writes.before_read(db, keys=taken)  # (with no keys, it writes everything)
                 stored.update(stored_rows(db, taken))
             outcomes: list[Change] = []
             for entry in encoded:
