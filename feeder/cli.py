@@ -115,6 +115,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:
+    if config.base_url_derived and config.server_port == 0:
+        log.warning("site.base_url is unset and server.port is 0 (any free port, chosen by "
+                    "`feeder run` as it starts): the links of this build point at port 0 until "
+                    "the service rebuilds them; set site.base_url or server.port")
     store = Store(config.store_path, cache_mib=BULK_CACHE_MIB, clock=args.clock)
     try:
         if not config.drop_dir.exists() and not store.files():

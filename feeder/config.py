@@ -6,9 +6,11 @@ behaves the same whatever directory it is started from.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -43,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site.description", "", "Description of the feeds; empty: \"Latest articles\" in "
             "the site's language."),
     Setting("site.language", "id", "Language code of the articles (BCP 47)."),
-    Setting("site.base_url", "http://127.0.0.1:8080/", "Public URL of the output folder."),
+    Setting("site.base_url", "", "Public URL of the output folder; empty: where feeder serves "
+            "it, http://HOST:PORT/ of server.host and server.port."),
     Setting("site.timezone", "Asia/Jakarta", "Time zone for dates that carry none (IANA name)."),
     Setting("site.icon", "", "Image for the favicon and the feeds' icons (PNG, JPEG, …; "
             "square is best); empty: feeder's own."),
@@ -131,6 +134,9 @@ class Config:
     folders: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Category name → keywords; an article mentioning any keyword gets the category as a tag.
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # True when site.base_url is unset and site_base_url is worked out from the server's
+    # address (see served_url), so links follow wherever feeder is served.
+    base_url_derived: bool = False
 
     def on_delete_for(self, relative: str) -> str:
         """``keep`` or ``retract`` for a file at *relative* (POSIX) in the drop folder."""
@@ -154,6 +160,88 @@ class Config:
     def url(self, path: str = "") -> str:
         """Absolute URL of a path under the output folder."""
         return self.site_base_url + path.lstrip("/")
+
+    def served_at(self, port: int) -> Config:
+        """This configuration as published by a server that answers on *port* of
+        ``server.host``: with ``site.base_url`` unset, the links point there. (A server
+        told to take any free port, 0, learns its port only once it is listening.)"""
+        if not self.base_url_derived:
+            return self
+        return replace(self, server_port=port, site_base_url=served_url(self.server_host, port))
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of the output folder served on *host* and *port*: the links' base when
+    ``site.base_url`` is unset. A wildcard address (0.0.0.0, ::, empty: every interface)
+    is not one a reader can open; it says feeder is there for other machines, so this
+    machine's name stands in for it (set ``site.base_url`` where readers know it by
+    another).
+
+    >>> served_url("127.0.0.1", 9000), served_url("::1", 80), served_url("localhost", 8080)
+    ('http://127.0.0.1:9000/', 'http://[::1]/', 'http://localhost:8080/')
+    """
+    if _wildcard(host):
+        host = socket.gethostname()
+    return f"http://{_netloc(host)}/" if port == 80 else f"http://{_netloc(host)}:{port}/"
+
+
+def address_url(host: str, port: int) -> str:
+    """``http://HOST:PORT/`` of a socket address as it is, for the log.
+
+    >>> address_url("::", 9000)
+    'http://[::]:9000/'
+    """
+    return f"http://{_netloc(host)}:{port}/"
+
+
+def reaches(base_url: str, host: str, port: int) -> bool:
+    """Does *base_url* lead straight to a server bound to *host* and *port*? Not when it
+    needs a reverse proxy in between: https (feeder speaks http), another port, or a path
+    below the root (feeder serves the output folder at ``/``).
+
+    >>> reaches("http://localhost:8080/", "127.0.0.1", 8080)
+    True
+    >>> [reaches(url, "127.0.0.1", 8080) for url in ("http://127.0.0.1:9000/",
+    ...     "https://127.0.0.1:8080/", "http://127.0.0.1:8080/berita/", "http://example.org/")]
+    [False, False, False, False]
+    """
+    parts = urlsplit(base_url)
+    try:
+        base_port = parts.port or 80
+    except ValueError:  # not a number: no port anything listens on
+        return False
+    if parts.scheme != "http" or base_port != port or parts.path != "/":
+        return False
+    if _wildcard(host):
+        return True  # it answers on every address of the machine, whatever name leads there
+    name, bound = (parts.hostname or "").rstrip(".").lower(), host.rstrip(".").lower()
+    address = _ip(name)
+    if name == bound or (address is not None and address == _ip(bound)):
+        return True
+    # "localhost" is the loopback address, whichever of 127.0.0.1 and ::1 it resolves to.
+    return "localhost" in (name, bound) and _loopback(name) and _loopback(bound)
+
+
+def _loopback(host: str) -> bool:
+    address = _ip(host)
+    return host == "localhost" or (address is not None and address.is_loopback)
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _wildcard(host: str) -> bool:
+    address = _ip(host)
+    return not host or (address is not None and address.is_unspecified)
+
+
+def _netloc(host: str) -> str:
+    """*host* as it goes into a URL: an IPv6 address in brackets, its zone escaped."""
+    return f"[{host.replace('%', '%25')}]" if ":" in host else host
 
 
 def subfolder(relative: str) -> str | None:
@@ -203,11 +291,16 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             "Latest articles")
     if checked["site_icon"]:
         checked["site_icon"] = str((base / checked["site_icon"]).resolve())
+    derived = not checked["site_base_url"]
+    if derived:
+        # Where `feeder run` with this configuration answers; it corrects the port once
+        # listening, should it be 0 (see Config.served_at).
+        checked["site_base_url"] = served_url(checked["server_host"], checked["server_port"])
     if checked["rejected_dir"] is None:
         # Beside the drop folder, wherever that is: a --drop-dir elsewhere never leaves
         # rejected files beside the config file.
         checked["rejected_dir"] = checked["drop_dir"].parent / "rejected"
-    return Config(**checked, **tables)
+    return Config(**checked, **tables, base_url_derived=derived)
 
 
 def _flatten(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
@@ -288,6 +381,8 @@ def _check_meaning(key: str, value: Any, where: str | None, name: str | None = N
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(key, f"unknown time zone {value!r}", where) from None
     elif key == "site.base_url":
+        if not value.strip():
+            return ""  # unset: derived from the server's address
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(key, f"must be an absolute http(s) URL, got {value!r}", where)

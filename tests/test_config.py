@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import tomllib
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from feeder.errors import ConfigError
 from tests.conftest import ROOT
 
 CONFIG = ROOT / "config.toml"
+SHOWN_UNSET = re.compile(r"# [a-z_]+ = ")
 
 
 def test_every_setting_is_in_config_toml_with_a_comment() -> None:
@@ -21,8 +24,9 @@ def test_every_setting_is_in_config_toml_with_a_comment() -> None:
     for number, line in enumerate(lines):
         if line.startswith("["):
             section = line.strip("[]") + "."
-        elif "=" in line and not line.startswith("#"):
-            key = section + line.split("=")[0].strip()
+        elif "=" in line and (not line.startswith("#") or SHOWN_UNSET.match(line)):
+            # A setting left unset on purpose is shown commented out, with an example.
+            key = section + line.removeprefix("# ").split("=")[0].strip()
             assert lines[number - 1].startswith("#"), f"{key} has no comment above it"
             documented.add(key)
     assert {s.key for s in SETTINGS} <= documented
@@ -40,8 +44,26 @@ def test_defaults_match_the_shipped_values_where_both_exist() -> None:
     for setting in SETTINGS:
         section, _, name = setting.key.rpartition(".")
         value = shipped.get(section, {}).get(name) if section else shipped.get(name)
-        if section != "site" or name in ("language", "base_url", "timezone"):
+        if section != "site" or name in ("language", "timezone"):
             assert value == setting.default, setting.key
+    assert "base_url" not in shipped["site"]  # unset: links follow where feeder is served
+
+
+def test_base_url_unset_follows_the_server_address(tmp_path: Path) -> None:
+    assert load_config(CONFIG).url("rss.xml") == "http://127.0.0.1:8080/rss.xml"
+    assert load_config(CONFIG, {"server.port": 9000}).url() == "http://127.0.0.1:9000/"
+    path = tmp_path / "c.toml"
+    path.write_text("[site]\nbase_url = ''\n[server]\nhost = '::1'\nport = 80\n",
+                    encoding="utf-8")
+    assert load_config(path).url("atom.xml") == "http://[::1]/atom.xml"
+    # Every interface is no address a reader can open: the machine's name stands in.
+    path.write_text("[server]\nhost = '0.0.0.0'\nport = 9000\n", encoding="utf-8")
+    assert load_config(path).url() == f"http://{socket.gethostname()}:9000/"
+    # A port of 0 is learnt once listening; links then follow it. A set base_url stays.
+    assert load_config(path, {"server.port": 0}).served_at(8123).url() == (
+        f"http://{socket.gethostname()}:8123/")
+    path.write_text("[site]\nbase_url = 'https://example.org/'\n", encoding="utf-8")
+    assert load_config(path).served_at(8123).url() == "https://example.org/"
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -328,6 +328,29 @@ def test_feeder_build_quarantines_an_undecodable_row_and_reads_its_file_again(
                                                          "Berita Tiga"}
 
 
+@pytest.mark.parametrize("damage", ["substr(data, 1, 40)", "'{\"key\": 1}'"])
+def test_a_build_of_every_page_quarantines_an_undecodable_row(tmp_path: Path,
+                                                              damage: str) -> None:
+    """Every page is written again after a change of look or address (another port): a row
+    that is not JSON, or lacks a slug, is quarantined then too, never a build that fails."""
+    from feeder.cli import main
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.txt").write_text(article("Berita Satu"), encoding="utf-8")
+    (drop / "b.txt").write_text(article("Berita Dua"), encoding="utf-8")
+    folders = ["--drop-dir", str(drop), "--output-dir", str(tmp_path / "out"),
+               "--state-dir", str(tmp_path / "state")]
+    assert main(["build", *folders]) == 0
+    with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
+        db.execute(f"UPDATE entries SET data = {damage} WHERE data LIKE '%Satu%'")
+    db.close()
+    assert main(["build", "--force", *folders]) == 0
+    feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert {item["title"] for item in feed["items"]} == {"Berita Satu", "Berita Dua"}
+    assert main(["build", *folders]) == 0  # nothing left pending that cannot be built
+
+
 # 5. The server closes idle connections, bounds headers, caps connections -------------------
 
 def _port(service: RunningService) -> int:

@@ -227,10 +227,10 @@ def test_service_pings_the_hub_for_each_changed_feed(tmp_path: Path, hub: Hub) -
     service = RunningService(tmp_path)
     with service.config.open("a", encoding="utf-8") as config:
         config.write(f'[websub]\nhub = "{hub.url}"\n')
-    base = "http://127.0.0.1:8080/"  # site.base_url's default, whatever the real port
-    feeds = [base + name for name in ("rss.xml", "atom.xml", "feed.json")]
     try:
         service.start()
+        # With site.base_url unset, the feeds' URLs are where the service answers.
+        feeds = [service.url + name for name in ("rss.xml", "atom.xml", "feed.json")]
         wait_for(lambda: set(feeds) <= set(hub.urls()))  # the first build wrote them
         before = len(hub.pings)
         service.drop_file("baru.txt", "Berita Baru\n\nIsi berita.\n")

@@ -97,7 +97,11 @@ class Attacher:
             if picture is None:
                 return match[0]
             first.append(picture)
-            return match[1] + self.config.url(picture.path) + match[3]
+            # Relative to the article's page (articles/SLUG.html, see
+            # builder.channels.article_path), never absolute: what is stored must not
+            # depend on base_url, which follows the port feeder is served on. Feeds make
+            # it absolute as they are written.
+            return match[1] + "../" + picture.path + match[3]
 
         html = _IMG_SRC.sub(swap, article.content_html)
         if not first:

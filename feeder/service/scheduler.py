@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeder import atomic as output
 from feeder import metrics, publish
 from feeder.clock import Clock, system_clock
-from feeder.config import Config
+from feeder.config import Config, address_url, reaches, served_url
 from feeder.errors import BuildError, DropFolderUnavailable, StoreUnavailable
 from feeder.ingest.ingestor import Ingestor, drop_folder_problem
 from feeder.ingest.watcher import Watcher, quiet_watchdog
@@ -124,6 +124,14 @@ class Service:
         self.workers.close()
         if self.store is not None:
             self.store.close()
+
+    def publish_at(self, config: Config) -> None:
+        """Publish with *config*: this service's own but for the links, which follow where
+        the server turned out to answer (known once it listens, after this service was
+        made to answer /healthz). Before start()."""
+        assert self.store is None, "publish_at() after start()"
+        self.config = config
+        self.publisher = publish.Publisher(config, self.workers, self.clock)
 
     def _use(self, store: Store) -> None:
         if self.store is not store:
@@ -384,9 +392,10 @@ def serve_forever(config: Config, clock: Clock | None = None) -> int:
         log.error("could not start the HTTP server on %s:%s", config.server_host,
                   config.server_port)
         return 1
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    service.publish_at(_links(config, host, port))
     if service.start():
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        log.info("serving %s on http://%s:%s/ (watching %s)", config.output_dir, host, port,
+        log.info("serving %s on %s (watching %s)", config.output_dir, address_url(host, port),
                  config.drop_dir)
         stop.wait()
     server.should_exit = True
@@ -394,3 +403,20 @@ def serve_forever(config: Config, clock: Clock | None = None) -> int:
     service.stop()
     log.info("stopped")
     return 0
+
+
+def _links(config: Config, host: str, port: int) -> Config:
+    """*config* with links that lead to the server listening on *host* and *port*, when
+    ``site.base_url`` is unset; a configured one is kept, with a warning if it does not
+    lead there (it may be a reverse proxy's or a CDN's address, which is fine)."""
+    if config.base_url_derived:
+        config = config.served_at(port)
+        log.info("links point at %s (site.base_url is unset: derived from server.host and "
+                 "the port)", config.site_base_url)
+    elif not reaches(config.site_base_url, config.server_host, port):
+        log.warning("site.base_url %s is not where feeder answers, %s: links in the feeds "
+                    "and pages use base_url, which is right only if a reverse proxy or CDN "
+                    "forwards it here; leave base_url unset for links to %s",
+                    config.site_base_url, address_url(host, port),
+                    served_url(config.server_host, port))
+    return config

@@ -415,8 +415,12 @@ class Store:
 
     def mark_all_pages_pending(self) -> None:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO pending_pages SELECT json_extract(data, "
-                       "'$.slug'), key FROM entries")
+            # A row that is not JSON (json_extract would fail the whole statement) or has
+            # no slug is still made pending, under a name no slug has (none starts with
+            # "."), so rendering it finds it undecodable and quarantines it.
+            db.execute("INSERT OR REPLACE INTO pending_pages SELECT COALESCE(CASE WHEN "
+                       "json_valid(data) THEN json_extract(data, '$.slug') END, '.' || key), "
+                       "key FROM entries")
             db.execute("INSERT OR IGNORE INTO dirty_channels SELECT channel FROM channel_counts")
             db.execute(BUMP)
 
