@@ -20,9 +20,8 @@ import uvicorn
 
 from feeder.cli import main
 from feeder.serve.server import FeedServer, make_config
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
+from tests.support import ARRIVAL, CHROMIUM, SAMPLES, set_mtime
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary installed")
 
 playwright = pytest.importorskip("playwright.sync_api")

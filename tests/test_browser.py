@@ -31,9 +31,8 @@ from PIL import Image
 
 from feeder.cli import main
 from feeder.serve.server import FeedServer, make_config
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
+from tests.support import ARRIVAL, CHROMIUM, SAMPLES, set_mtime
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary installed")
 
 WIDTH, HEIGHT = 1000, 1400

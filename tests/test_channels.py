@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from lxml import etree, html
 
-from feeder import publish
 from feeder.config import Config
-from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL
-from tests.feeds import ATOM, check_atom, read_feed
+from tests.support import ARRIVAL, ATOM, Drop, build, check_atom, read_feed
 
-Drop = Callable[..., Path]
 FH = "{http://purl.org/syndication/history/1.0}"
-
-
-def build(store: Store, config: Config) -> publish.BuildReport:
-    Ingestor(store, config).scan()
-    return publish.build(store, config)
 
 
 def links(path: Path) -> dict[str, str]:

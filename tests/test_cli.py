@@ -15,9 +15,7 @@ from feeder.cli import main
 from feeder.config import Config
 from feeder.ingest import Ingestor, preview
 from feeder.store import Store
-from tests.conftest import ARRIVAL, ROOT
-from tests.feeds import read_feed
-from tests.test_images import photo
+from tests.support import ARRIVAL, ROOT, photo, read_feed
 
 
 def dirs(tmp_path: Path) -> list[str]:

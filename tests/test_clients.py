@@ -31,10 +31,8 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
-from tests.service import RunningService, wait_for
+from tests.support import ARRIVAL, NEWSBOAT, SAMPLES, RunningService, set_mtime, wait_for
 
-NEWSBOAT = shutil.which("newsboat")
 SFEED_UPDATE = shutil.which("sfeed_update")
 CURL = shutil.which("curl")  # sfeed_update fetches with curl
 RSSTAIL = shutil.which("rsstail")

@@ -9,7 +9,7 @@ import pytest
 
 from feeder.config import SETTINGS, load_config
 from feeder.errors import ConfigError
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 CONFIG = ROOT / "config.toml"
 

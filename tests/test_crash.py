@@ -11,7 +11,7 @@ import json
 import random
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +24,7 @@ from feeder import publish
 from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL
-from tests.service import RunningService, wait_for
+from tests.support import ARRIVAL, RunningService, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -125,13 +124,6 @@ def settled(service: RunningService, bursts: list[Burst]) -> bool:
     notes = len(list((service.root / "rejected").glob("*.why.txt")))
     want = {t for b in bursts for t in b.valid.values()}
     return notes == sum(len(b.invalid) for b in bursts) and service.titles() == want
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunningService]:
-    running = RunningService(tmp_path)
-    yield running
-    running.kill()
 
 
 def test_kill_during_ingestion_loses_no_file(service: RunningService) -> None:

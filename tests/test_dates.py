@@ -16,7 +16,7 @@ from feeder.parser.dates import (
     own_date,
     resolve_years,
 )
-from tests.conftest import JAKARTA, SAMPLES
+from tests.support import JAKARTA, SAMPLES
 
 TOLERANCE = timedelta(hours=36)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +14,8 @@ from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.service.scheduler import RELEASE, Service
 from feeder.store import Store
-from tests.conftest import ARRIVAL, JAKARTA
-from tests.feeds import read_feed
+from tests.support import ARRIVAL, JAKARTA, Drop, read_feed
 
-Drop = Callable[..., Path]
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=JAKARTA)
 
 

@@ -16,7 +16,6 @@ import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,21 +24,9 @@ from feeder.ingest.drop import MAX_DEPTH, DropFolder, NotAFile
 from feeder.ingest.watcher import _RateLimit
 from feeder.logs import shown
 from feeder.store.schema import is_corruption
-from tests.conftest import ROOT
-from tests.service import RunningService, wait_for, without_root_override
+from tests.support import ROOT, RunningService, article, wait_for, without_root_override
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunningService]:
-    running = RunningService(tmp_path)
-    yield running
-    running.kill()
-
-
-def article(title: str, body: str = "Isi berita.") -> str:
-    return f"{title}\n\n{body}\n"
 
 
 # 1. Nothing from outside the drop folder is read, published or moved -----------------------

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.service import RunningService
+from tests.support import NEWSBOAT, SAMPLES, RunningService
 
-NEWSBOAT = shutil.which("newsboat")
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed")]
 

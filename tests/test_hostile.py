@@ -1,6 +1,6 @@
 """Whatever is dropped, every file is accounted for and every output stays valid and inert.
 
-The generated corpus of tests/hostile.py is dropped into one folder, ingested and built once
+The generated corpus of tests/support.py is dropped into one folder, ingested and built once
 (module fixture); each test then checks one promise of issue #4 on the result:
 
 - every file ends EITHER as entries in the store OR in ``rejected/`` beside a ``.why.txt``
@@ -39,17 +39,20 @@ from feeder.ingest import Ingestor
 from feeder.parser import Context, ParseError, parse
 from feeder.store import Store
 from feeder.text import xml_safe
-from tests.conftest import ARRIVAL, set_mtime
-from tests.feeds import (
+from tests.support import (
+    ARRIVAL,
     ATOM,
+    Case,
     atom_title,
+    cases,
     check_atom,
     check_rss,
     local_file,
     read_json_feed,
     rss_title,
+    set_mtime,
+    visible,
 )
-from tests.hostile import Case, cases, visible
 
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 # Elements that run code, load other documents or change the page, in an entry's HTML.

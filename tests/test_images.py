@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,29 +13,20 @@ from feeder import publish
 from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL
-from tests.feeds import ATOM, check_atom, check_rss, read_feed, read_json_feed
+from tests.support import (
+    ARRIVAL,
+    ATOM,
+    Drop,
+    build,
+    check_atom,
+    check_rss,
+    photo,
+    read_feed,
+    read_json_feed,
+)
 
-Drop = Callable[..., Path]
 ARTICLE = ("Rapat Pleno\n\nSemarang, kota-semarang.kpu.go.id – Rapat pleno digelar Kamis "
            "(4/12). (ana/ed. Foto: awh/KPU Kota Semarang)")
-
-
-def photo(fmt: str = "JPEG", colour: str = "red", gps: bool = True) -> bytes:
-    image = Image.new("RGB", (64, 48), colour)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Copyright] = "KPU Kota Semarang"
-    if gps:
-        exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "S",
-                                      ExifTags.GPS.GPSLatitude: (6.0, 59.0, 0.0)}
-    out = io.BytesIO()
-    image.save(out, fmt, exif=exif.tobytes())
-    return out.getvalue()
-
-
-def build(store: Store, config: Config) -> None:
-    Ingestor(store, config).scan()
-    publish.build(store, config)
 
 
 def published_images(config: Config) -> list[Path]:

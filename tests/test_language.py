@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -16,10 +15,7 @@ from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.language import language, languages
 from feeder.store import Store
-from tests.conftest import JAKARTA, ROOT
-from tests.feeds import read_json_feed
-
-Drop = Callable[..., Path]
+from tests.support import JAKARTA, ROOT, Drop, read_json_feed
 
 
 def interface_strings() -> set[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,11 +22,8 @@ from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.serve.server import FeedServer
 from feeder.store import Store
-from tests.conftest import JAKARTA
-from tests.test_images import photo
-from tests.test_server import CHROMIUM_ACCEPT, call
+from tests.support import CHROMIUM_ACCEPT, JAKARTA, Drop, call, photo
 
-Drop = Callable[..., Path]
 UTF8 = "; charset=utf-8"
 BY_ROOT = {"rss": "application/rss+xml" + UTF8,
            "{http://www.w3.org/2005/Atom}feed": "application/atom+xml" + UTF8,

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from feeder import metrics
 from feeder.cli import main
-from tests.conftest import ROOT, SAMPLES
-from tests.feeds import read_feed
-
-Drop = Callable[..., Path]
+from tests.support import ROOT, SAMPLES, Drop, read_feed
 
 
 def folders(tmp_path: Path) -> list[str]:

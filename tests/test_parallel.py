@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from feeder.ingest.scan import Read, read_chunk
 from feeder.parallel import Workers, worker_count
 from feeder.store import Store
 from feeder.store.entries import encode
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
+from tests.support import ARRIVAL, SAMPLES, set_mtime
 
-Drop = Callable[..., Path]
 BODY = "Rapat pleno terbuka digelar di kantor KPU untuk menetapkan hasil rekapitulasi.\n"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from feeder.errors import ParseError
 from feeder.parser import Context, parse
-from tests.conftest import ARRIVAL
+from tests.support import ARRIVAL
 
 
 def ctx(path: str, source: str = "local") -> Context:

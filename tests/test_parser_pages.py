@@ -8,36 +8,7 @@ import pytest
 
 from feeder.errors import ParseError
 from feeder.parser import Context, parse
-from tests.conftest import ARRIVAL, JAKARTA, SAMPLES
-
-DECEMBER = [
-    ("KPU se-Jawa Tengah Diminta Perkuat Pengelolaan Informasi Publik",
-     "2025-12-05", "ana", "awh/KPU Kota Semarang", 3),
-    ("KPU Kota Semarang Dalami Pemanfaatan Big Data untuk Transparansi dan Akurasi Data",
-     "2025-12-25", "rhd", "dok KPU Kota Semarang", 5),
-    ("KPU Jateng Tekankan Pentingnya Pembinaan Internal untuk Perkuat Integritas "
-     "Penyelenggara Pemilu", "2025-12-04", "rza", "rza/KPU Kota Semarang", 5),
-    ("KPU Kota Semarang Hadiri Sharing Session SELARAS, Bahas Akses Arsip Go Public",
-     "2025-12-04", "ayu", "ion/KPU Kota Semarang", 2),
-    ("KPU Kota Semarang Dukung Kolaborasi Lintas Lembaga Lewat FGD Indeks Demokrasi Kota "
-     "Semarang", "2025-12-04", "awh", "awh/KPU Kota Semarang", 6),
-    ("KPU Kota Semarang Gelar Forum Konsultasi Publik untuk Perkuat Layanan Pendidikan "
-     "Pemilih", "2025-12-02", "rhd", "rap/KPU Kota Semarang", 4),
-]
-JULY = [
-    ("KPU Kota Semarang Ikuti Kajian Tentang Putusan MK Soal Pilbup Pasaman Lewat Kamis "
-     "Sesuatu", "2025-07-18", "sof", "awh/KPU Kota Semarang", 1),
-    ("KPU Kota Semarang Ikuti Bimtek SPIP Terintegrasi, Penilaian Berlaku untuk Seluruh Satker",
-     "2025-07-17", "lia", "awh/KPU Kota Semarang", 1),
-    ("KPU Dorong Renstra 5 Tahun Jadi Panduan, Ngopi Asli Tekankan Pentingnya Sinergi Visi "
-     "Misi Nasional", "2025-07-15", "dnp", "aaa/KPU Kota Semarang", 2),
-    ("KPU Kota Semarang Ikuti Rakor Penyusunan SAKIP 2025, Tekankan Pentingnya Akuntabilitas "
-     "Kinerja ASN", "2025-07-14", "rhd", "ana/KPU Kota Semarang", 1),
-    ("KPU Kota Semarang Ikuti Rakor Daring, Bahas Strategi Teknis Pasca Pemilu dan Pemilihan",
-     "2025-07-09", "if", "awh/KPU Kota Semarang", 2),
-    ("KPU Kota Semarang Ikuti Ngopi Asli, Bahas Strategi Wujudkan Lembaga yang Adaptif & "
-     "Berintegritas", "2025-07-09", "ion", "awh/KPU Kota Semarang", 1),
-]
+from tests.support import ARRIVAL, DECEMBER, JAKARTA, JULY, SAMPLES
 
 
 def parse_sample(name: str, received: datetime = ARRIVAL):  # type: ignore[no-untyped-def]

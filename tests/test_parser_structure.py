@@ -14,7 +14,7 @@ from feeder.parser import Context, Parsed, parse
 from feeder.parser.credits import find_credit
 from feeder.parser.dateline import find_dateline
 from feeder.store import Store
-from tests.conftest import ARRIVAL
+from tests.support import ARRIVAL
 
 
 def read(text: str, path: str = "page.txt") -> Parsed:

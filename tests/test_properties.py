@@ -33,8 +33,7 @@ from feeder.parser.decode import decode
 from feeder.parser.lines import Kind
 from feeder.parser.segment import split_lines
 from feeder.text import has_xml_illegal, summarise, xml_illegal, xml_safe
-from tests.conftest import ARRIVAL
-from tests.feeds import ATOM, atom_title, rss_title
+from tests.support import ARRIVAL, ATOM, atom_title, rss_title
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

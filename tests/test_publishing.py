@@ -8,7 +8,6 @@ import re
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,16 +18,21 @@ from feeder.config import Config
 from feeder.errors import BuildError
 from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL, JAKARTA, SAMPLES, set_mtime
-from tests.feeds import check_atom, check_rss, local_file, read_feed, read_json_feed
-from tests.test_parser_pages import DECEMBER, JULY
-
-Drop = Callable[..., Path]
-
-
-def publish_now(store: Store, config: Config) -> publish.BuildReport:
-    Ingestor(store, config).scan()
-    return publish.build(store, config)
+from tests.support import (
+    ARRIVAL,
+    DECEMBER,
+    JAKARTA,
+    JULY,
+    SAMPLES,
+    Drop,
+    check_atom,
+    check_rss,
+    local_file,
+    read_feed,
+    read_json_feed,
+    set_mtime,
+)
+from tests.support import build as publish_now
 
 
 @pytest.fixture

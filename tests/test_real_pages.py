@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realpages import FIELDS, PAGES, pages, score_folder
+from tests.support import FIELDS, PAGES, pages, score_folder
 
 # The corpus and the studied sets must be read almost perfectly; the held-out set may not
 # fall below what issue 13 asks on pages the parser has not seen (95 % of articles, titles

@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,51 +29,12 @@ from hypothesis import strategies as st
 
 from feeder.serve.connections import LimitedProtocol, _Heads, canonical_head
 from feeder.serve.server import CHUNK, FeedServer, make_config
+from tests.support import CHROMIUM_ACCEPT, Resp, call, call_async
 
 MTIME = 1_700_000_000
 RSS = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>' + (
     b"<item><title>Hello</title></item>" * 40) + b"</channel></rss>\n"
 SECRET = b"TOP-SECRET-OUTSIDE-ROOT"
-
-
-@dataclass
-class Resp:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-
-def call(app: FeedServer, path: str, method: str = "GET",
-         headers: dict[str, str] | None = None) -> Resp:
-    """Run one HTTP request through the ASGI app and collect the response."""
-    return asyncio.run(_call(app, path, method, headers))
-
-
-async def _call(app: FeedServer, path: str, method: str = "GET",
-                headers: dict[str, str] | None = None) -> Resp:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": method, "path": path, "raw_path": path.encode("utf-8", "replace"),
-             "query_string": b"", "root_path": "", "scheme": "http",
-             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
-    resp = Resp(0)
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            assert resp.status == 0, "response started twice"
-            resp.status = message["status"]
-            resp.raw_headers = list(message["headers"])
-            resp.headers = {k.decode(): v.decode() for k, v in message["headers"]}
-        else:
-            assert message["type"] == "http.response.body"
-            resp.body += message.get("body", b"")
-
-    await app(scope, receive, send)
-    assert resp.status, "no response sent"
-    return resp
 
 
 def _write(path: Path, data: bytes, mtime: float = MTIME) -> None:
@@ -142,10 +102,6 @@ def app(root: Path) -> FeedServer:
 ])
 def test_content_types(app: FeedServer, path: str, ctype: str) -> None:
     assert call(app, path).headers["content-type"] == ctype
-
-
-CHROMIUM_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
-                   "image/webp,*/*;q=0.8")
 
 
 @pytest.mark.parametrize(("path", "accept", "ctype"), [
@@ -370,7 +326,7 @@ def test_one_stat_per_path_per_loop_pass(
 
     async def burst() -> list[Resp]:
         # gather starts every request in the same pass, as a busy server's poll does.
-        return await asyncio.gather(*(_call(app, "/rss.xml", headers={"If-None-Match": etag})
+        return await asyncio.gather(*(call_async(app, "/rss.xml", headers={"If-None-Match": etag})
                                       for _ in range(20)))
 
     assert {r.status for r in asyncio.run(burst())} == {304}
@@ -379,11 +335,11 @@ def test_one_stat_per_path_per_loop_pass(
 
 def test_replacement_is_seen_by_the_next_loop_pass(app: FeedServer, root: Path) -> None:
     async def around_replace() -> tuple[Resp, Resp, Resp]:
-        first = await _call(app, "/rss.xml")
+        first = await call_async(app, "/rss.xml")
         _replace(root / "rss.xml", b"<rss>new</rss>")
-        same_pass = await _call(app, "/rss.xml")
+        same_pass = await call_async(app, "/rss.xml")
         await asyncio.sleep(0)  # a request read after the replace is handled in a later pass
-        return first, same_pass, await _call(app, "/rss.xml")
+        return first, same_pass, await call_async(app, "/rss.xml")
 
     call(app, "/rss.xml")  # cached, so the first request below is answered in one pass
     first, same_pass, later = asyncio.run(around_replace())
@@ -394,7 +350,7 @@ def test_replacement_is_seen_by_the_next_loop_pass(app: FeedServer, root: Path) 
 def test_checks_left_by_a_stopped_loop_are_not_reused(app: FeedServer, root: Path) -> None:
     async def stop_then_get() -> Resp:
         asyncio.get_running_loop().stop()  # the pass ends the loop: nothing empties the set
-        return await _call(app, "/rss.xml")
+        return await call_async(app, "/rss.xml")
 
     call(app, "/rss.xml")
     loop = asyncio.new_event_loop()
@@ -420,7 +376,7 @@ def test_concurrent_misses_share_one_build(
     builds = _count_builds(app, monkeypatch)
 
     async def many() -> list[Resp]:
-        return await asyncio.gather(*(_call(app, "/rss.xml") for _ in range(20)))
+        return await asyncio.gather(*(call_async(app, "/rss.xml") for _ in range(20)))
 
     assert {r.body for r in asyncio.run(many())} == {RSS}
     assert builds == ["rss.xml"]

@@ -7,26 +7,13 @@ import http.client
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.service import RunningService, wait_for
+from tests.support import SAMPLES, RunningService, article, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunningService]:
-    running = RunningService(tmp_path)
-    yield running
-    running.kill()
-
-
-def article(title: str, body: str = "Isi berita.") -> str:
-    return f"{title}\n\n{body}\n"
 
 
 def test_dropped_file_appears_in_the_feed_over_http(service: RunningService) -> None:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from lxml import etree, html
 
-from feeder import publish
 from feeder.config import Config
-from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import ARRIVAL, SAMPLES, set_mtime
-from tests.feeds import check_atom, check_rss, read_feed, read_json_feed
+from tests.support import (
+    ARRIVAL,
+    PAGES,
+    SAMPLES,
+    Drop,
+    build,
+    check_atom,
+    check_rss,
+    read_feed,
+    read_json_feed,
+    set_mtime,
+)
 
-PAGES = Path(__file__).parent / "pages"
-Drop = Callable[..., Path]
 OFFICES = {
     "kota-semarang.kpu.go.id": 12,
     "kab-kendal.kpu.go.id": 2,
@@ -35,11 +39,6 @@ def offices(drop: Drop, config: Config) -> None:
         target = config.drop_dir / name
         shutil.copyfile(PAGES / name, target)
         set_mtime(target, ARRIVAL)
-
-
-def build(store: Store, config: Config) -> publish.BuildReport:
-    Ingestor(store, config).scan()
-    return publish.build(store, config)
 
 
 def source_titles(config: Config, slug: str) -> set[str]:

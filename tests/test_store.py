@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from feeder.article import Article
 from feeder.channel import Channel
 from feeder.store import FileRecord, Store
-from tests.conftest import ARRIVAL
+from tests.support import ARRIVAL
 
 NOW = ARRIVAL + timedelta(days=400)
 

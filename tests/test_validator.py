@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +14,9 @@ from feeder import publish
 from feeder.config import Config
 from feeder.ingest import Ingestor
 from feeder.store import Store
-from tests.conftest import JAKARTA, ROOT
+from tests.support import JAKARTA, ROOT, Drop
 
 VALIDATOR = ROOT.parent / "shared" / "tools" / "validate-feed"
-Drop = Callable[..., Path]
 
 pytestmark = pytest.mark.skipif(not VALIDATOR.is_file(),
                                 reason=f"the W3C feed validator is not at {VALIDATOR}")

@@ -12,18 +12,10 @@ from pathlib import Path
 import pytest
 
 from feeder.ingest.watcher import Watcher
+from tests.support import wait_for
 
 SETTLE = 0.1
 MakeWatcher = Callable[..., tuple[Watcher, "Collector"]]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 class Collector:
@@ -117,7 +109,7 @@ def test_slow_writer_reported_complete(root: Path, make_watcher: MakeWatcher) ->
     with article.open("w") as f:
         f.write("first half, ")
         f.flush()
-        assert wait_for(lambda: watcher.pending() == 1)
+        assert wait_for(lambda: watcher.pending() == 1, timeout=5.0, interval=0.01)
         f.write("second half")
     got.wait_reported(article)
     assert got.contents[article] == ["first half, second half"]

@@ -16,9 +16,7 @@ import pytest
 from lxml import etree
 
 from feeder.service.websub import Pinger, changed_feeds
-from tests.service import RunningService, wait_for
-
-ATOM = "{http://www.w3.org/2005/Atom}"
+from tests.support import ATOM, RunningService, wait_for
 
 
 @dataclass
