@@ -33,7 +33,7 @@ test-later: $(STAMP)
 
 # How the parser reads the real pages of tests/pages/, per office and field, with every miss.
 pages: $(STAMP)
-	$(BIN)/python -m tests.realpages
+	$(BIN)/python -m tests.support
 
 # Benchmarks (issue #8; the peers section, issue #18, installs Hugo when it can): 5-10 minutes
 # on 2 cores; BENCH_ARGS=--quick for a short smoke run.

@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from feeder.config import Config, load_config
 from feeder.store import Store
+from tests.support import ARRIVAL, SAMPLES, RunningService, set_mtime
 
-ROOT = Path(__file__).resolve().parent.parent
 TRAVEL = Path(__file__).resolve().parent / "travel"
 
 
@@ -26,14 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
         import time_machine
 
         time_machine.travel(os.environ["FEEDER_TEST_DATE"], tick=True).start()
-SAMPLES = ROOT / "examples" / "drop"
-JAKARTA = ZoneInfo("Asia/Jakarta")
-# The sample pages "arrive" on this day in every test, so the year rule is deterministic.
-ARRIVAL = datetime(2026, 1, 10, 9, 0, tzinfo=JAKARTA)
-
-
-def set_mtime(path: Path, when: datetime) -> None:
-    os.utime(path, (when.timestamp(), when.timestamp()))
 
 
 @pytest.fixture
@@ -73,3 +64,12 @@ def drop(config: Config) -> Callable[..., Path]:
         return path
 
     return put
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[RunningService]:
+    """``feeder run`` on folders in a fresh temporary folder, killed after the test if still
+    running; ``service.start()`` starts it."""
+    running = RunningService(tmp_path)
+    yield running
+    running.kill()
