@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from lxml import etree, html
@@ -32,6 +33,30 @@ ARTICLE = ("Rapat Pleno\n\nSemarang, kota-semarang.kpu.go.id – Rapat pleno dig
 def published_images(config: Config) -> list[Path]:
     return sorted((config.output_dir / "images").glob("*")) if (
         config.output_dir / "images").exists() else []
+
+
+def test_every_image_a_markdown_article_shows_is_published(
+        drop: Drop, store: Store, config: Config) -> None:
+    """A lead image beside the file and two more in the text: the page and the feeds
+    link all three, and all three are there to be fetched."""
+    drop("berita/rapat.jpg", photo("JPEG", "red"))
+    drop("berita/foto/satu.png", photo("PNG", "green"))
+    drop("berita/foto/dua.png", photo("PNG", "blue"))
+    drop("berita/rapat.md", "---\ntitle: Rapat\n---\nTeks.\n\n![Satu](foto/satu.png)\n\n"
+         "![Dua](foto/dua.png)\n")
+    build(store, config)
+    assert len(published_images(config)) == 3
+    (item,) = read_json_feed(config.output_dir / "feed.json")["items"]
+    shown = html.fromstring(item["content_html"]).xpath("//img/@src")
+    assert len(shown) == 2
+    for url in [*shown, item["image"]]:
+        assert (config.output_dir / url.removeprefix(config.site_base_url)).is_file(), url
+    page = config.output_dir / item["url"].removeprefix(config.site_base_url)
+    on_page = [urljoin(item["url"], src)
+               for src in html.fromstring(page.read_bytes()).xpath("//img/@src")]
+    assert len(on_page) == 3
+    for url in on_page:
+        assert (config.output_dir / url.removeprefix(config.site_base_url)).is_file(), url
 
 
 def test_image_beside_article_is_published_in_all_formats(
