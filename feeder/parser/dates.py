@@ -61,13 +61,16 @@ _DATE_PATTERN = (
     # A range: "27-31/12/2021", "13 – 15 Maret 2023", "1 s.d. 3 Desember".
     r"(?P<rday>\d{1,2})\s*" + _RANGE_WORD + r"\s*(?P<rend>\d{1,2})(?:\s*/\s*(?P<rmonth>\d{1,2})"
     r"(?:\s*/\s*(?P<ryear>\d{4}|\d{2}(?!\d)))?(?![\d/])|\s+(?P<rnmonth>" + _MONTH
-    + r")\b\.?(?:\s+(?P<rnyear>\d{4})(?!\d))?)"
+    + r")\b\.?(?:\s+(?P<rnyear>\d{4})(?!\d))?(?!\s{1,8}\d{5}))"
     # "4/12", "18/7/2025", "5-1-26", "4/12." (a real typo: no closing parenthesis)
     r"|(?P<day>\d{1,2})\s*(?P<sep>[/.-])\s*(?P<month>\d{1,2})"
     r"(?:\s*(?P=sep)\s*(?P<year>\d{4}|\d{2}(?!\d)))?(?![\d/])"
     # "4 Desember 2025", "1 Des", "4 Desember"
     r"|(?P<nday>\d{1,2})\s+(?P<nmonth>" + _MONTH + r")\b\.?(?:\s+(?P<nyear>\d{4})(?!\d))?"
-    r")(?:\s*(?P<close>\)))?"
+    # ... but not "24 Mei 20201": a garbled year makes it no evidence, as "24/5/20201" is.
+    r"(?!\s{1,8}\d{5})"
+    # (A few spaces at most before the closing bracket: a date ends within _AFTER_DIGITS.)
+    r")(?:\s{0,8}(?P<close>\)))?"
 )
 # Searched in lower-cased text, with a look-ahead for where a date can start (a digit, a
 # bracket, a weekday's first letter): the search skips every other place in C, several

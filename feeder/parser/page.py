@@ -94,7 +94,12 @@ def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
     # Some bodies repeat the title as their first sentence: the date comes after it.
     if opening[:len(title)].casefold() == title.casefold():
         opening = opening[len(title):]
-    own = own_date(opening) or _weekday_date_further(paragraphs[1:3])
+    dateline = find_dateline(paragraphs[0])
+    # A date in the dateline itself ("Makassar, 24 Juli 2025 - ") is the article's, even
+    # when its first sentence names the day of what it reports ("tepatnya Rabu, 23 Juli").
+    stamped = next((m for m in find_dates(paragraphs[0][:dateline.end]) if not m.cited
+                    and not m.span), None) if dateline else None
+    own = stamped or own_date(opening) or _weekday_date_further(paragraphs[1:3])
     written = dated[0].date if dated else None
     # Without a date in its first sentences or under its title, an article may still
     # carry one where its credit goes ("… (24/03/2024)"), or a full one in its title.
@@ -103,7 +108,7 @@ def _read(draft: Draft, ctx: Context, problems: list[Problem]) -> _Reading:
     mention = written or own or _closing_date(paragraphs[-1]) or _title_date(title)
     return _Reading(
         draft=draft, line=line, title=" ".join(title.split()), paragraphs=paragraphs,
-        dateline=find_dateline(paragraphs[0]), credit=find_credit(paragraphs[-1]),
+        dateline=dateline, credit=find_credit(paragraphs[-1]),
         byline=byline, mention=mention, own=mention is not None,
         at=_time_of(dated[0].text) if dated and mention is written else None,
         untitled=draft.title is None,

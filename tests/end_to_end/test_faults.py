@@ -24,7 +24,14 @@ from feeder.ingest.drop import MAX_DEPTH, DropFolder, NotAFile
 from feeder.ingest.watcher import _RateLimit
 from feeder.logs import shown
 from feeder.store.schema import is_corruption
-from tests.support import ROOT, RunningService, article, wait_for, without_root_override
+from tests.support import (
+    ROOT,
+    RunningService,
+    article,
+    free_port,
+    wait_for,
+    without_root_override,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -198,7 +205,9 @@ def _can_mount_in_a_namespace() -> bool:
 def test_a_full_state_disk_at_start_is_waited_out_not_moved_aside(tmp_path: Path) -> None:
     """The state disk fills up while feeder is down: the service then runs in a mount
     namespace of its own whose state folder is a small tmpfs, filled to the last block."""
-    service = RunningService(tmp_path)
+    # The same port both times (a new one would make every page due again), and retries at
+    # most 5 s apart: the doubling backoff must not outlast the wait for the recovery.
+    service = RunningService(tmp_path, server={"port": free_port()}, rebuild_interval=5.0)
     state = tmp_path / "state"
     try:
         for n in range(3):
@@ -221,7 +230,7 @@ def test_a_full_state_disk_at_start_is_waited_out_not_moved_aside(tmp_path: Path
         assert service.process is not None
         inside = Path(f"/proc/{service.process.pid}/root{state}")
         (inside / "filler").unlink()  # room again
-        wait_for(lambda: service.health()[0] == 200)
+        wait_for(lambda: service.health()[0] == 200, timeout=20)
         assert _published(service) == before
         assert sorted(p.name for p in inside.iterdir() if "broken" in p.name) == []
     finally:

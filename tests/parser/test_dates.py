@@ -288,3 +288,29 @@ def test_find_dates_finds_what_a_plain_search_finds(text: str) -> None:
     plain = list(dates._DATE.finditer(text.lower()))
     quick = list(dates._near_digits(text.lower()))
     assert [(m.span(), m.group()) for m in quick] == [(m.span(), m.group()) for m in plain]
+
+
+def _dates_of(text: str) -> list[date]:
+    ctx = Context(path="page.txt", received=datetime(2025, 8, 1, 9, tzinfo=JAKARTA))
+    return [a.published.date() for a in parse(text.encode(), ctx).articles]
+
+
+def test_a_date_in_the_dateline_itself_is_the_articles() -> None:
+    """The first sentence may name the day of what the article reports; the date written
+    in the dateline ("Makassar, 24 Juli 2025 - ") is when it was published."""
+    page = ("Paparan Anggaran di Hadapan BPK\n\nMakassar, 24 Juli 2025 - Sehari sesudah entry "
+            "meeting, tepatnya Rabu, 23 Juli 2025, KPU Kota Makassar memaparkan anggaran. "
+            "(Humas KPU Kota Makassar)\n")
+    assert _dates_of(page) == [date(2025, 7, 24)]
+
+
+def test_a_date_with_a_garbled_year_is_no_evidence() -> None:
+    """ "24 Mei 20201" (a typo'd year, an earlier meeting): the article's own date is the
+    one with a weekday further on, as if the garbled one were not there."""
+    assert dates.find_dates("pada 24 Mei 20201 jumlah") == []
+    assert [m.year for m in dates.find_dates("pada 24 Mei 2021 10.00 WIB")] == [2021]
+    page = ("Daftar Pemilih Bertambah\n\nKPU Sumut-Medan. Jumlah pemilih bertambah 30.451 "
+            "orang. Sebelumnya, dalam rakor pada 24 Mei 20201 jumlah pemilih ditetapkan "
+            "9.794.296. Hari ini, Kamis (10/6) melalui rapat pleno, DPB ditetapkan 9.824.747 "
+            "pemilih pada periode Mei 2021. (hms)\n")
+    assert _dates_of(page) == [date(2021, 6, 10)]
