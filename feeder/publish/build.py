@@ -156,10 +156,9 @@ class Publisher:
                   pages: dict[str, Archive]) -> list[Feed]:
         """The channels to render: those that changed, and the months whose page changed
         its links or became complete."""
-        before = store.meta("archive_pages")
-        changed = {m for m, page in pages.items() if _page_json(page) != (
-            json.loads(before).get(m) if before else None)}
-        gone = set(json.loads(before)) - pages.keys() if before else set()
+        before = json.loads(store.meta("archive_pages") or "{}")
+        changed = {m for m, page in pages.items() if _page_json(page) != before.get(m)}
+        gone = before.keys() - pages.keys()
         return sorted(set(dirty) | {Feed("month", m) for m in changed | gone})
 
     def _render(self, store: Store, now: datetime, rendered: list[Feed],

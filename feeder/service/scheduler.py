@@ -28,8 +28,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from feeder import atomic as output
 from feeder import metrics, publish
+from feeder.address import address_url, reaches, served_url
 from feeder.clock import Clock, system_clock
-from feeder.config import Config, address_url, reaches, served_url
+from feeder.config import Config
 from feeder.errors import BuildError, DropFolderUnavailable, StoreUnavailable
 from feeder.ingest.ingestor import Ingestor, drop_folder_problem
 from feeder.ingest.watcher import Watcher, quiet_watchdog
