@@ -50,13 +50,48 @@ class Writer:
         self.root = root
         self._folders: set[Path] = set()
         self._made: set[Path] = set()  # folders known to exist: one mkdir each, not per file
+        self._staged: list[tuple[Path, Path]] = []  # temporary file, and the file it is for
 
     def write(self, relative: str, data: bytes, *, durable: bool = True) -> bool:
         """Write *data* to *relative* unless it is already there; True if written."""
+        staged = self._stage(relative, data, durable)
+        if staged is None:
+            return False
+        self._rename(*staged)
+        return True
+
+    def stage(self, relative: str, data: bytes, *, durable: bool = True) -> bool:
+        """Write *data* beside *relative* now, to take its place at ``commit`` (unless it is
+        already there; True if staged): a large build keeps what it made on disk rather than
+        in memory until its turn comes."""
+        staged = self._stage(relative, data, durable)
+        if staged is not None:
+            self._staged.append(staged)
+        return staged is not None
+
+    def commit(self) -> list[str]:
+        """Put the staged files in place, in the order they were staged; their names."""
+        names = []
+        while self._staged:
+            tmp, target = self._staged[0]
+            self._rename(tmp, target)
+            self._staged.pop(0)
+            names.append(target.relative_to(self.root).as_posix())
+        return names
+
+    def discard(self) -> None:
+        """Remove the staged files not committed (a build that failed)."""
+        for tmp, _ in self._staged:
+            Path(tmp).unlink(missing_ok=True)
+        self._staged.clear()
+
+    def _stage(self, relative: str, data: bytes, durable: bool) -> tuple[Path, Path] | None:
+        """The temporary file holding *data* and the file it is for, or None if that file
+        holds *data* already."""
         target = safe_join(self.root, relative)
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
-                return False
+                return None
         except FileNotFoundError:
             pass
         if target.parent not in self._made:
@@ -70,12 +105,18 @@ class Writer:
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, target
+
+    def _rename(self, tmp: Path, target: Path) -> None:
+        try:
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         self._folders.add(target.parent)
-        return True
 
     def remove(self, relative: str) -> bool:
         target = safe_join(self.root, relative)

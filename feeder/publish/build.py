@@ -121,7 +121,7 @@ class Publisher:
             pages.start()
             pages_now = _pages(list(store.channels("month")), cutoff)
             rendered = self._channels(store, dirty, pages_now)
-            files = self._render(store, now, rendered, pages_now)
+            files = self._render(store, now, rendered, pages_now, writer)
             if fresh:  # the icons change only with the look
                 files.write.update(_icons(config))
             # Pages and images first, feeds last: a reader never meets a link to a page or
@@ -130,6 +130,7 @@ class Publisher:
             report.written = list(done.written)
             report.deleted = [name for name in [*done.gone, *files.delete]
                               if writer.remove(name)]
+            report.written += writer.commit()  # the months' archives, which feeds link to
             report.written += [name for name, data in files.write.items()
                                if writer.write(name, data)]
             writer.finish()
@@ -138,6 +139,7 @@ class Publisher:
                              "feeds stay in place") from exc
         finally:
             pages.join()  # should rendering the feeds fail, no page is still being written
+            writer.discard()
         report.channels = [c.text() for c in rendered]
         store.mark_built(generation, done.done, rendered, now)
         store.set_meta("archive_pages", _pages_json(pages_now))
@@ -162,9 +164,9 @@ class Publisher:
         return sorted(set(dirty) | {Feed("month", m) for m in changed | gone})
 
     def _render(self, store: Store, now: datetime, rendered: list[Feed],
-                pages: dict[str, Archive]) -> _Files:
+                pages: dict[str, Archive], writer: output.Writer) -> _Files:
         """The aggregate's files, the corrections feed's, and those of the *rendered*
-        channels (or files to delete)."""
+        channels (or files to delete); the months' archives are staged with *writer*."""
         config, templates, entries = self.config, self.templates, self.entries
         aggregate = store.newest(config.feed_max_entries, now)
         others = [(c, store.newest(config.feed_max_entries, now, c)) for c in rendered
@@ -189,10 +191,8 @@ class Publisher:
                                         entries=entries))
         files.write["feeds.opml"] = render_opml(known, tags, config)
         files.write.update(render_assets(config, templates))
-        archived = self._months(store, now, [c.name for c in rendered if c.kind == "month"],
-                                pages)
-        files.write.update(archived.write)
-        files.delete += archived.delete
+        files.delete += self._months(store, now, [c.name for c in rendered
+                                                  if c.kind == "month"], pages, writer)
         for channel, feed in others:
             target = (Channel.of(describe(channel.name, config)) if channel.kind == "source"
                       else Channel.tag(channel.name, config))
@@ -204,12 +204,13 @@ class Publisher:
         return files
 
     def _months(self, store: Store, now: datetime, dirty: list[str],
-                links: dict[str, Archive]) -> _Files:
-        """The archive pages of the *dirty* months: in the workers when there are several
-        (a first build renders the whole archive this way), reading one month at a time."""
+                links: dict[str, Archive], writer: output.Writer) -> list[str]:
+        """Stage the archive pages of the *dirty* months with *writer*, one at a time as
+        they come (a first build renders the whole archive, too large to hold), in the
+        workers when there are several; the archives to delete."""
         config = self.config
         kept: list[str] = []
-        files = _Files()
+        delete: list[str] = []
 
         def jobs() -> Iterator[tuple[list[Row], Config, Archive]]:
             for month in dirty:
@@ -218,23 +219,23 @@ class Publisher:
                     kept.append(month)
                     yield rows, config, links[month]
                 else:
-                    files.delete.append(archive_path(month))
+                    delete.append(archive_path(month))
 
         spread = self.workers if len(dirty) > 1 else IN_PROCESS
         for n, made in enumerate(spread(render_archive_job, jobs())):
             month = kept[n]
             if isinstance(made, bytes):
-                files.write[archive_path(month)] = made
+                writer.stage(archive_path(month), made)
                 continue
             for key, reason in made:  # rows that cannot be decoded: out, then the rest
                 store.quarantine(key, reason)
             feed = store.newest(-1, now, Feed("month", month))
             if feed:
-                files.write[archive_path(month)] = render_archive(
-                    feed, config, links[month], self.entries)
+                writer.stage(archive_path(month), render_archive(feed, config, links[month],
+                                                                 self.entries))
             else:
-                files.delete.append(archive_path(month))
-        return files
+                delete.append(archive_path(month))
+        return delete
 
     def _sweep_once(self) -> None:
         """On this publisher's first build: remove the temporary files a killed feeder

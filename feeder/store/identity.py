@@ -62,6 +62,11 @@ class Version:
     title: str
     text: str
 
+    @classmethod
+    def of(cls, article: Article) -> Version:
+        """*article*'s title and the plain text of its content."""
+        return cls(title=article.title, text=plain(article.content_html))
+
     @cached_property
     def title_words(self) -> list[str]:
         return words(self.title)
@@ -71,14 +76,17 @@ class Version:
         return words(self.text)
 
     @cached_property
-    def bag(self) -> Counter[str]:
-        return Counter(self.text_words)
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self.text_words)
 
 
-@lru_cache(maxsize=4096)  # a stored entry is compared with each new article of its day
+
+# A stored entry is compared with each new article of its day, and a day has a few: the
+# cache holds a few days' worth, not an import's (a version's words outweigh its article).
+@lru_cache(maxsize=512)
 def version(article: Article) -> Version:
-    """*article*'s title and the plain text of its content."""
-    return Version(title=article.title, text=plain(article.content_html))
+    """``Version.of``, kept while the day's articles are compared."""
+    return Version.of(article)
 
 
 def plain(markup: str) -> str:
@@ -157,13 +165,22 @@ def _similarity(a: Version, b: Version, floor: float) -> float:
     words_a, words_b = a.text_words, b.text_words
     if not words_a or not words_b:
         return 1.0 if words_a == words_b else 0.0
-    # Upper bounds first, cheapest first (lengths, then the words as bags): most pairs of a
-    # day's articles are told apart by them, well before difflib's quadratic matching.
+    # Upper bounds first, cheapest first: the lengths; the shorter text's length less one
+    # for each of its distinct words the longer lacks (a set difference); its words found
+    # anywhere in the longer (a lookup each); the words as bags. Most pairs of a day's
+    # articles are told apart by them, well before difflib's quadratic matching.
     total = len(words_a) + len(words_b)
-    bound = 2 * min(len(words_a), len(words_b)) / total
+    shorter, longer = (a, b) if len(words_a) <= len(words_b) else (b, a)
+    bound = 2 * len(shorter.text_words) / total
     if bound < floor:
         return bound
-    bound = 2 * sum((a.bag & b.bag).values()) / total
+    bound = 2 * (len(shorter.text_words) - len(shorter.vocabulary - longer.vocabulary)) / total
+    if bound < floor:
+        return bound
+    bound = 2 * sum(map(longer.vocabulary.__contains__, shorter.text_words)) / total
+    if bound < floor:
+        return bound
+    bound = 2 * sum((Counter(words_a) & Counter(words_b)).values()) / total
     if bound < floor:
         return bound
     return difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).ratio()

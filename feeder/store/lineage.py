@@ -14,11 +14,12 @@ import logging
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from feeder.article import Article
 from feeder.store.batch import Batch, day_prefix, stored_rows
 from feeder.store.entries import Entry, decode, encode
-from feeder.store.identity import match, same_article, version
+from feeder.store.identity import Version, match, same_article, version
 
 log = logging.getLogger(__name__)
 CANDIDATES = 50  # stored entries of one source and day an article is compared with
@@ -92,9 +93,16 @@ def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
         if key in claimed:
             continue
         try:
-            old = decode(data)
+            old = _stored_version(data)
         except Exception:  # undecodable: quarantined when it is next read
             continue
-        if same_article(version(old), current, elsewhere=True):
-            return old
+        if same_article(old, current, elsewhere=True):
+            return decode(data)
     return None
+
+
+# By the stored row: each new article of a day reads the same rows, and decoding them again
+# for each would cost more than comparing them.
+@lru_cache(maxsize=512)
+def _stored_version(data: str) -> Version:
+    return Version.of(decode(data))

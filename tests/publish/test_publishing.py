@@ -228,6 +228,31 @@ def test_temporary_and_hidden_files_are_ignored(drop: Drop, config: Config,
 
 
 @pytest.mark.usefixtures("samples")
+def test_archives_staged_on_disk_are_cleared_when_the_build_fails(
+        drop: Drop, config: Config, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build stages the months' archives on disk as it renders them, and puts them in place
+    with the feeds; if that fails, nothing half-done stays behind."""
+    publish_now(store, config)
+    drop("baru.txt", "Berita Baru\n\nIsi.", at=ARRIVAL + timedelta(days=400))
+    drop("lain.txt", "Berita Lain\n\nIsi.", at=ARRIVAL + timedelta(days=440))
+    replace = os.replace
+
+    def full_disk_for_archives(source: str, target: str) -> None:
+        if "/archive/" in str(target):
+            raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", full_disk_for_archives)
+        with pytest.raises(BuildError, match="No space left"):
+            publish_now(store, config)
+    assert not list(config.output_dir.rglob("*.tmp"))
+    publish.build(store, config)
+    assert any("Berita Baru" in path.read_text(encoding="utf-8")
+               for path in (config.output_dir / "archive").glob("*.xml"))
+
+
+@pytest.mark.usefixtures("samples")
 def test_failed_write_keeps_previous_feeds_and_next_build_recovers(
         drop: Drop, config: Config, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     publish_now(store, config)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import difflib
 
-from feeder.store.identity import Version, match, same_article, text_similarity
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeder.store.identity import (
+    SAME_TEXT,
+    TYPO_TEXT,
+    Version,
+    match,
+    same_article,
+    text_similarity,
+    words,
+)
 
 BODY = ("KPU Kota Semarang menggelar rapat pleno rekapitulasi daftar pemilih berkelanjutan "
         "triwulan ketiga di aula kantor, dihadiri Bawaslu, partai politik dan Disdukcapil. "
@@ -78,3 +90,22 @@ def test_titles_without_words_are_told_apart_by_their_symbols() -> None:
     party, fire = Version(title="🎉 👩‍💻", text=BODY), Version(title="❤️ 🔥 ✨", text=BODY)
     assert not same_article(party, fire)
     assert same_article(party, Version(title="🎉  👩‍💻", text=BODY))
+
+
+# Texts from a small vocabulary, so that pairs share many words, in and out of order.
+texts = st.lists(st.sampled_from(["kpu", "rapat", "pleno", "dpt", "kota", "2025", "di", "dan"]),
+                 max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, texts)
+def test_the_quick_bounds_never_part_texts_difflib_would_join(one: str, other: str) -> None:
+    """The cheap bounds tried before difflib's matching only ever skip pairs below the
+    threshold: the verdict is always the one difflib's ratio gives, at both thresholds."""
+    ratio = difflib.SequenceMatcher(None, words(one), words(other), autojunk=False).ratio()
+    assert same_article(Version(title="Pleno DPT", text=one),
+                        Version(title="Pleno DPT", text=other)) == (
+        ratio >= SAME_TEXT or not (words(one) and words(other)))
+    assert same_article(Version(title="Pleno DPT", text=one),
+                        Version(title="Pleno DPK", text=other), elsewhere=True) == (
+        ratio >= TYPO_TEXT)
