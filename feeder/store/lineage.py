@@ -76,28 +76,36 @@ def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
     (``source/YYYY-MM-DD/title``, ``day_prefix``): an undated one is dated by its arrival,
     and every file of a day's import would be compared with every other. The candidates are
     the keys with the same prefix, a range of the primary key; a source publishes a few
-    articles a day, so at most ``CANDIDATES`` are looked at. What the batch holds for that
-    day is written first only if it could be the one (a large import seldom writes early).
+    articles a day, so the first ``CANDIDATES`` of them are looked at, stored or still in
+    the batch (the batch's version of an entry is its newest). The batch is written first
+    only when one of its articles is the one, or when it retracts one of the day's (which
+    entry, only the store can tell): a large import seldom writes early, and a burst of a
+    thousand files of one day compares each with a few dozen, not with the thousand.
     """
     prefix = day_prefix(article)
     if not article.key.startswith(prefix):
         return None
-    current = version(article)
-    if any(old is None or (old.key not in claimed and same_article(
-            version(old), current, elsewhere=True)) for old in writes.pending(prefix)):
+    if None in writes.pending(prefix):
         writes.flush(db)
-    rows = db.execute(
+    waiting = {a.key: a for a in writes.pending(prefix) if a is not None and not a.draft}
+    rows = dict(db.execute(
         "SELECT key, data FROM entries WHERE key >= ? AND key < ? AND draft = 0 "
-        "ORDER BY key LIMIT ?", (prefix, prefix[:-1] + "0", CANDIDATES))
-    for key, data in rows:
+        "ORDER BY key LIMIT ?", (prefix, prefix[:-1] + "0", CANDIDATES)).fetchall())
+    current = version(article)
+    for key in sorted(rows.keys() | waiting.keys())[:CANDIDATES]:
         if key in claimed:
             continue
+        if (new := waiting.get(key)) is not None:
+            if same_article(version(new), current, elsewhere=True):
+                writes.flush(db)  # what follows reads the entry it continues from the store
+                return new
+            continue
         try:
-            old = _stored_version(data)
+            old = _stored_version(rows[key])
         except Exception:  # undecodable: quarantined when it is next read
             continue
         if same_article(old, current, elsewhere=True):
-            return decode(data)
+            return decode(rows[key])
     return None
 
 

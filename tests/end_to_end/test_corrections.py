@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -18,7 +19,7 @@ from feeder import publish
 from feeder.cli import main
 from feeder.config import Config
 from feeder.ingest import Ingestor
-from feeder.store import Store
+from feeder.store import Store, lineage
 from tests.support import (
     ARRIVAL,
     ATOM,
@@ -106,6 +107,42 @@ def test_a_later_snapshot_with_the_fixed_title_is_the_same_entry(
     # The older copy read again (a rescan, a reparse) never brings the typo back.
     main(["build", "--reparse", "--config", str(_config_file(config))])
     assert TYPO not in {e.title for e in entries(config).values()}  # type: ignore[attr-defined]
+
+
+def test_two_copies_read_in_one_scan_are_one_entry(
+        drop: Drop, store: Store, config: Config) -> None:
+    """An article and its corrected copy in another file arrive together: the copy continues
+    the entry still waiting in the write-behind batch, not yet in the store."""
+    page = "{title}\n\nSemarang, kota-semarang.kpu.go.id – {text} Senin (1/12/2025). (ana)"
+    drop("pleno.txt", page.format(title="Rapat Plenno DPB Triwulan IV", text=PLENO))
+    drop("pleno2.txt", page.format(title="Rapat Pleno DPB Triwulan IV", text=PLENO),
+         at=LATER)  # read second: names are read in order
+    build(store, config)
+    assert [e.title for e in entries(config).values()] == [  # type: ignore[attr-defined]
+        "Rapat Pleno DPB Triwulan IV"]
+
+
+def test_a_burst_of_one_day_compares_each_article_with_a_few(
+        drop: Drop, store: Store, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand files of one source and day must not compare every article with every
+    other (a burst took seconds a file that way): each is compared with at most
+    ``CANDIDATES`` of its day, stored or waiting in the batch."""
+    compared: list[object] = []
+    same_article = lineage.same_article
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        compared.append(args)
+        return same_article(*args, **kwargs)
+
+    monkeypatch.setattr(lineage, "same_article", counting)
+    files = 3 * lineage.CANDIDATES
+    for n in range(files):
+        drop(f"rilis-{n:03d}.txt", f"Rilis Nomor {n}\n\nSemarang, kota-semarang.kpu.go.id – "
+             f"Pengumuman nomor {n} tentang jadwal kegiatan, Senin (1/12/2025). (ana)")
+    build(store, config)
+    assert len(entries(config)) == min(files, config.feed_max_entries)
+    assert len(compared) <= files * lineage.CANDIDATES
+    assert len(compared) < files * (files - 1) // 2
 
 
 @pytest.mark.parametrize(("name", "text"), [
