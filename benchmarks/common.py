@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -266,9 +266,10 @@ class Client:
 class FeederService:
     """``feeder run --config CONFIG`` as a subprocess, with its port read from the log."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, options: Sequence[str] = ()) -> None:
         self.config = config
         self.log_path = log
+        self.options = list(options)  # command-line options besides --config
         self.process: subprocess.Popen[bytes] | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -276,7 +277,8 @@ class FeederService:
     def start(self, timeout: float = 120.0) -> FeederService:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                feeder_command("run", "--config", str(self.config)), stdout=log, stderr=log,
+                feeder_command("run", "--config", str(self.config), *self.options),
+                stdout=log, stderr=log,
                 cwd=self.config.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             self.host, port = wait_until(self._address, timeout)

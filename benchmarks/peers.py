@@ -512,6 +512,53 @@ def one_new(pair: Pair, runs: int) -> Times:
     return times
 
 
+def start_up(pair: Pair, runs: int) -> Times:
+    """Each service started on the stored articles with nothing made yet (feeder: a fresh
+    store and output folder; ``hugo server`` renders from scratch at every start), until its
+    feed serves the newest articles."""
+    logs = pair.root / "logs"
+
+    def served(client: Client, path: str) -> bool:
+        try:
+            status, _, body = client.get(path)
+        except OSError:
+            client.close()
+            return False
+        return status == 200 and body.count(b"<item>") == min(FEED_ENTRIES, pair.articles)
+
+    def feeder(run: int) -> float:
+        fresh = pair.feeder_root / f"start-{run}"
+        service = FeederService(pair.config, logs / "feeder-start.log",
+                                ["--output-dir", str(fresh / "out"),
+                                 "--state-dir", str(fresh / "state")])
+        started = time.perf_counter()
+        service.start(timeout=START_TIMEOUT)
+        client = service.client()
+        try:
+            wait_until(lambda: served(client, FEEDER_FEED), START_TIMEOUT, interval=0.1)
+            return time.perf_counter() - started
+        finally:
+            client.close()
+            service.stop()
+            shutil.rmtree(fresh, ignore_errors=True)
+
+    def hugo(run: int) -> float:
+        server = HugoServer(pair, logs / "hugo-start.log")
+        started = time.perf_counter()
+        server.start()  # returns once its feed is served, which it is only when complete
+        try:
+            client = server.client()
+            try:
+                wait_until(lambda: served(client, HUGO_FEED), START_TIMEOUT, interval=0.1)
+            finally:
+                client.close()
+            return time.perf_counter() - started
+        finally:
+            server.stop()
+
+    return interleaved(runs, feeder, hugo)
+
+
 @contextlib.contextmanager
 def services(pair: Pair) -> Iterator[tuple[FeedWatch, FeedWatch]]:
     """``feeder run`` and ``hugo server`` on the stored site, both watching, each with a
@@ -604,6 +651,7 @@ def run(scale: Scale, root: Path) -> Section:
     sizes: list[int] = scale.pick([1_000, 10_000], [100, 300])
     cold_runs: list[int] = scale.pick([5, 3], [1, 1])
     new_runs, singles, bursts = scale.pick((3, 9, 2), (1, 2, 1))
+    start_runs: int = scale.pick(3, 1)
     # Hugo's watcher takes more than 50 changes at once for a mass edit and waits for quiet
     # before one full rebuild: the full burst is well above that, the quick one below.
     burst_size: int = scale.pick(300, 20)
@@ -617,6 +665,8 @@ def run(scale: Scale, root: Path) -> Section:
             COLD_RATIO_TARGET if size == sizes[-1] else None)
     big = pairs[-1]
     stored = count(big.articles)
+    add(section, f"service start with {stored} to publish, until its feed is served",
+        start_up(big, start_runs), SERVICE_RATIO_TARGET)
     add(section, f"one new article with {stored} stored (whole process)",
         one_new(big, new_runs))
     single, burst = watch_mode(big, singles, bursts, burst_size)
@@ -631,7 +681,8 @@ def run(scale: Scale, root: Path) -> Section:
         "machine; the ratios of one run are the comparison.")
     section.notes.append(
         f"Runs interleaved, alternating which tool goes first: cold builds "
-        f"{' and '.join(str(r) for r in cold_runs)} each, one new article {new_runs}, single "
+        f"{' and '.join(str(r) for r in cold_runs)} each, service start {start_runs}, one new "
+        f"article {new_runs}, single "
         f"drops {singles}, bursts {bursts}. Builds are child processes timed to exit "
         f"(`feeder build` with a fresh store and output folder; `hugo --quiet` with a fresh "
         f"destination), after an `os.sync()`. The same generated Markdown files (front "
@@ -650,7 +701,10 @@ def run(scale: Scale, root: Path) -> Section:
         f"longer, conditional when the server sends an ETag (feeder's does, Hugo's does "
         f"not), marks when the title is served. A burst counts from its first rename until "
         f"the feed holds the burst's newest {min(burst_size, FEED_ENTRIES)}. {QUIET:g} s of "
-        f"quiet after each single drop, {QUIET * 3:g} s after each burst.")
+        f"quiet after each single drop, {QUIET * 3:g} s after each burst. Service start: "
+        f"from starting the process until its feed, polled every 0.1 s, holds the newest "
+        f"{FEED_ENTRIES}; feeder with a fresh store and output folder (a first start), "
+        f"Hugo's server as it always starts.")
     if how:
         section.notes.append(how)
     return section
