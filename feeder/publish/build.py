@@ -9,6 +9,7 @@ compiled templates and the feed entries already made.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -36,7 +37,7 @@ from feeder.channel import Channel as Feed
 from feeder.clock import Clock, system_clock
 from feeder.config import Config
 from feeder.errors import BuildError
-from feeder.parallel import IN_PROCESS, Map, alive
+from feeder.parallel import IN_PROCESS, Map, alive, chunked
 from feeder.publish.entries import EntryCache
 from feeder.publish.pages import Broken, Pages, decode
 from feeder.sources import describe
@@ -44,6 +45,7 @@ from feeder.store import Store
 from feeder.store.entries import Row, channels
 
 log = logging.getLogger(__name__)
+MONTHS_AT_ONCE = 4  # archive months handed to the workers together (see Publisher._months)
 
 
 @dataclass
@@ -212,8 +214,8 @@ class Publisher:
         kept: list[str] = []
         delete: list[str] = []
 
-        def jobs() -> Iterator[tuple[list[Row], Config, Archive]]:
-            for month in dirty:
+        def jobs(months: list[str]) -> Iterator[tuple[list[Row], Config, Archive]]:
+            for month in months:
                 rows = store.latest(-1, now, Feed("month", month)) if month in links else []
                 if rows:
                     kept.append(month)
@@ -222,7 +224,12 @@ class Publisher:
                     delete.append(archive_path(month))
 
         spread = self.workers if len(dirty) > 1 else IN_PROCESS
-        for n, made in enumerate(spread(render_archive_job, jobs())):
+        # A few months at a time: the map keeps several batches of jobs in flight, and a
+        # month's rows, their pickled copy and its archive are each as large as the month.
+        made_all = itertools.chain.from_iterable(
+            spread(render_archive_job, jobs(months))
+            for months in chunked(dirty, MONTHS_AT_ONCE))
+        for n, made in enumerate(made_all):
             month = kept[n]
             if isinstance(made, bytes):
                 writer.stage(archive_path(month), made)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from feeder.config import Config, load_config
 from feeder.ingest import Ingestor
 from feeder.ingest.scan import Read, read_chunk
 from feeder.parallel import Workers, worker_count
+from feeder.publish.build import MONTHS_AT_ONCE
 from feeder.store import Store
 from feeder.store.entries import encode
 from tests.support import ARRIVAL, SAMPLES, set_mtime
@@ -41,6 +43,10 @@ def _fill(drop_dir: Path) -> None:
     (drop_dir / "kosong.txt").write_text("\n\n")  # rejected, from a worker's ParseError
     for path in drop_dir.iterdir():
         set_mtime(path, ARRIVAL)
+    # Undated articles are dated by their arrival: a dozen months' archives, more than the
+    # workers are handed at once.
+    for n in range(150):
+        set_mtime(drop_dir / f"berita-{n:03}.txt", ARRIVAL - timedelta(days=31 * (n % 12)))
 
 
 def _publish(root: Path, processes: int) -> dict[str, bytes]:
@@ -64,6 +70,7 @@ def test_workers_publish_exactly_what_one_process_does(tmp_path: Path) -> None:
     alone = _publish(tmp_path / "alone", processes=1)
     shared = _publish(tmp_path / "shared", processes=2)
     assert len([n for n in alone if n.startswith("out/articles/")]) == 162
+    assert len([n for n in alone if n.startswith("out/archive/")]) > 2 * MONTHS_AT_ONCE
     assert any(n.startswith("rejected/") for n in alone)
     assert sorted(shared) == sorted(alone)
     assert [n for n in alone if shared[n] != alone[n] and "why" not in n] == []
