@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import nh3
+import pyromark
 import yaml
 from markdown_it import MarkdownIt
 
@@ -38,9 +39,15 @@ def parse_markdown(text: str, ctx: Context) -> Parsed:
     for key in sorted((k for k in meta if k not in KNOWN_KEYS), key=repr):
         parsed.problems.append(Problem(path=ctx.path, line=1, message=(
             f"front matter key {_SHORT.repr(key)} is not known; ignored")))
-    env: dict[str, Any] = {}
-    tokens = _MARKDOWN.parse(body, env)
-    title = _text(meta, "title", ctx, parsed) or _heading(tokens)
+    title = _text(meta, "title", ctx, parsed)
+    # The fast renderer when it renders as markdown-it does; markdown-it's tokens when the
+    # title has to come from the text's first heading.
+    rendered = _fast_html(body) if title else None
+    if rendered is None:
+        env: dict[str, Any] = {}
+        tokens = _MARKDOWN.parse(body, env)
+        title = title or _heading(tokens)
+        rendered = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
     if not title:
         raise ParseError(ctx.path, 1, "no title: give `title:` in the front matter or start "
                          "with a `# heading`")
@@ -49,7 +56,6 @@ def parse_markdown(text: str, ctx: Context) -> Parsed:
     updated = _when(meta.get("updated"), ctx, "updated", parsed) or published
     source = (_text(meta, "source", ctx, parsed) or "").lower() or ctx.source
     key = _key(meta, ctx, parsed, source, title, published if "date" in meta else None)
-    rendered = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
     content = nh3.clean(rendered)
     _report_removed_html(rendered, content, ctx, body_line, parsed)
     plain = html.unescape(nh3.clean(content, tags=set()))
@@ -81,7 +87,7 @@ def _front_matter(text: str, ctx: Context) -> tuple[dict[str, Any], str, int]:
     if not match:
         return {}, text, 1
     try:
-        meta = yaml.safe_load(match["yaml"])
+        meta = load_yaml(match["yaml"])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -101,6 +107,27 @@ def _front_matter(text: str, ctx: Context) -> tuple[dict[str, Any], str, int]:
     if not isinstance(meta, dict):
         raise ParseError(ctx.path, 2, "front matter must be a mapping of key: value")
     return meta, text[match.end():], text.count("\n", 0, match.end()) + 1
+
+
+# libyaml (PyYAML's C loader, when built in) reads what the pure-Python loader reads, except
+# around tabs, byte order marks, YAML's own line breaks (NEL, U+2028/9), an empty ``!`` tag and
+# a block scalar header running into a comment: there it accepts text the pure loader rejects,
+# or reads it otherwise. Such front matter, and any the C loader cannot read, goes to the pure
+# loader, whose values and errors are the ones feeder has always given.
+_C_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_PURE_ONLY = re.compile(r"[\t\x85\u2028\u2029\ufeff]|(?:^|[\s\[\]{},:?-])!|[|>][-+0-9]*#",
+                        re.M)
+
+
+def load_yaml(text: str) -> Any:
+    """*text* read as ``yaml.safe_load`` reads it (the same values, the same errors), with
+    libyaml's speed wherever the two loaders are known to agree."""
+    if _C_LOADER is not None and not _PURE_ONLY.search(text):
+        try:
+            return yaml.load(text, Loader=_C_LOADER)
+        except Exception:  # the pure loader, below, gives the error feeder reports
+            pass
+    return yaml.safe_load(text)
 
 
 def _text(meta: dict[str, Any], key: str, ctx: Context, parsed: Parsed) -> str | None:
@@ -124,6 +151,53 @@ def _clean(text: str, key: str, ctx: Context, parsed: Parsed) -> str:
             f"removed {len(text) - len(safe)} character(s) that feeds cannot carry from "
             f"front matter {key!r}")))
     return " ".join(safe.split())
+
+
+# pulldown-cmark (pyromark) and markdown-it-py both follow CommonMark; where they part, what
+# feeds carry stays markdown-it-py's, so these inputs take it:
+# - markdown-it-py strips Unicode spaces (NBSP, ideographic space, ...) from the edges of a
+#   paragraph, heading or table cell, and takes a line of vertical tab or form feed for text;
+#   a Unicode space between two letters or digits is never at such an edge;
+# - its tables (a header line, then a delimiter row of pipes and dashes) differ from GFM's;
+# - it stops reading blocks nested 20 deep (its maxNesting), which needs a deep prefix;
+# - it starts a list item on a line of its own before an HTML block, and an empty item can
+#   follow a link reference definition (which pulldown-cmark may read otherwise);
+# - it keeps a tab at the end of a line, a backslash before trailing spaces reads otherwise,
+#   and spaces at the very end of the text stay in an HTML block;
+# - it keeps javascript:, vbscript:, file: and data: links as text and writes a host name in
+#   punycode, so any URL in the output other than a plain http(s), mailto or relative one.
+_EDGE_SPACES = "\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_RENDERS_OTHERWISE = re.compile(
+    f"[\\v\\f\u2028\u2029]|(?<![^\\W_])[{_EDGE_SPACES}]|[{_EDGE_SPACES}](?![^\\W_])"
+    r"|^(?=[ \t-]*[|:])[ \t|:]*-[ \t|:-]*$"  # a delimiter row: | --- |, --- |, :-:
+    r"|\|.*\n[ \t|:]*-[ \t|:-]*$"  # or dashes under a line with a pipe
+    r"|^(?=[ \t>*+.)0-9-]{12})"  # a line deep in quotes or lists
+    r"|^[ \t>]*(?:(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$))+(?:$|<)"  # an empty item, or one of HTML
+    r"|^[ \t>]*(?:(?:[-+*]|[0-9]+[.)])[ \t]+)*\[[^\]]*\]:"  # a link reference definition
+    r"|(?:\t|\\[ \t])[ \t]*$|[ \t]\Z",  # a tab or backslash before a line break, or at the end
+    re.M)
+_URL = re.compile(r'(?:href|src)="([^"]*)"')
+# What both leave as it is in a URL (markdown-it-py escapes a lone %, pulldown-cmark does not).
+_URL_CHAR = r"(?:[A-Za-z0-9;/?@=+$,_.!~*'()#-]|&amp;|%[0-9A-Fa-f]{2})"
+_PLAIN_URL = re.compile(
+    rf"(?:https?://[a-z0-9.-]*(?:[:/?#](?:{_URL_CHAR}|:)*)?|mailto:{_URL_CHAR}*|{_URL_CHAR}*)")
+_FAST_OPTIONS = pyromark.Options.ENABLE_TABLES
+
+
+def _fast_html(body: str) -> str | None:
+    """*body* as markdown-it-py renders it, by pulldown-cmark; None where the two could
+    differ in what survives sanitising."""
+    if _RENDERS_OTHERWISE.search(body):
+        return None
+    rendered = pyromark.html(body, options=_FAST_OPTIONS)
+    # markdown-it-py writes an empty quote on one line, and ends a code block's last line
+    # with a newline even at the very end of the text.
+    if "<blockquote>\n</blockquote>" in rendered or (
+            not body.endswith("\n") and "</code></pre>" in rendered):
+        return None
+    if not all(map(_PLAIN_URL.fullmatch, _URL.findall(rendered))):
+        return None
+    return rendered
 
 
 def _heading(tokens: list[Any]) -> str | None:
