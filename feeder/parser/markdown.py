@@ -162,21 +162,38 @@ def _clean(text: str, key: str, ctx: Context, parsed: Parsed) -> str:
 # - it stops reading blocks nested 20 deep (its maxNesting), which needs a deep prefix;
 # - it starts a list item on a line of its own before an HTML block, and an empty item can
 #   follow a link reference definition (which pulldown-cmark may read otherwise);
-# - it keeps a tab at the end of a line, a backslash before trailing spaces reads otherwise,
-#   and spaces at the very end of the text stay in an HTML block;
+# - it keeps a tab at the end of a line, a backslash before trailing spaces reads otherwise
+#   (any backslash ending a line is left to it), and spaces at the very end of the text stay
+#   in an HTML block;
 # - it keeps javascript:, vbscript:, file: and data: links as text and writes a host name in
 #   punycode, so any URL in the output other than a plain http(s), mailto or relative one.
 _EDGE_SPACES = "\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
-_RENDERS_OTHERWISE = re.compile(
-    f"[\\v\\f\u2028\u2029]|(?<![^\\W_])[{_EDGE_SPACES}]|[{_EDGE_SPACES}](?![^\\W_])"
-    r"|^(?=[ \t-]*[|:])[ \t|:]*-[ \t|:-]*$"  # a delimiter row: | --- |, --- |, :-:
-    r"|\|.*\n[ \t|:]*-[ \t|:-]*$"  # or dashes under a line with a pipe
-    r"|^(?=[ \t>*+.)0-9-]{12})"  # a line deep in quotes or lists
-    r"|^[ \t>]*(?:(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$))+(?:$|<)"  # an empty item, or one of HTML
-    r"|^[ \t>]*(?:(?:[-+*]|[0-9]+[.)])[ \t]+)*\[[^\]]*\]:"  # a link reference definition
-    r"|(?:\t|\\[ \t])[ \t]*$|[ \t]\Z",  # a tab or backslash before a line break, or at the end
+# Each is a search the regex engine can start from a literal newline or that a scan for a
+# character rules out, so that the usual article, which has none of these, is read quickly.
+_ODD_SPACE = re.compile(f"[\\v\\f\u2028\u2029{_EDGE_SPACES}]")
+_ODD_SPACE_AT_EDGE = re.compile(
+    f"[\\v\\f\u2028\u2029]|(?<![^\\W_])[{_EDGE_SPACES}]|[{_EDGE_SPACES}](?![^\\W_])")
+_LINE_START = re.compile(  # searched in "\n" + body
+    r"\n(?:(?=[ \t-]*[|:])[ \t|:]*-[ \t|:-]*$"  # a delimiter row: | --- |, --- |, :-:
+    r"|(?=[ \t>*+.)0-9-]{12})"  # a line deep in quotes or lists
+    r"|[ \t>]*(?:(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$))+(?:$|<)"  # an empty item, or one of HTML
+    r"|[ \t>]*(?:(?:[-+*]|[0-9]+[.)])[ \t]+)*\[[^\]]*\]:)",  # a link reference definition
     re.M)
-_URL = re.compile(r'(?:href|src)="([^"]*)"')
+_PIPE_OVER_DASHES = re.compile(r"\|.*\n[ \t|:]*-[ \t|:-]*$", re.M)  # also a delimiter row
+_LINE_END = re.compile(r"[\t\\][ \t]*$", re.M)  # a tab or backslash before a line break
+
+
+def _renders_otherwise(body: str) -> bool:
+    """Whether markdown-it-py could render *body* otherwise than pulldown-cmark."""
+    return bool(
+        "\v" in body or "\f" in body
+        or (not body.isascii() and _ODD_SPACE.search(body) and _ODD_SPACE_AT_EDGE.search(body))
+        or body.endswith((" ", "\t")) or _LINE_START.search("\n" + body)
+        or ("|" in body and _PIPE_OVER_DASHES.search(body))
+        or (("\t" in body or "\\" in body) and _LINE_END.search(body)))
+
+
+_HREF, _SRC = re.compile(r'href="([^"]*)"'), re.compile(r'src="([^"]*)"')
 # What both leave as it is in a URL (markdown-it-py escapes a lone %, pulldown-cmark does not).
 _URL_CHAR = r"(?:[A-Za-z0-9;/?@=+$,_.!~*'()#-]|&amp;|%[0-9A-Fa-f]{2})"
 _PLAIN_URL = re.compile(
@@ -187,7 +204,7 @@ _FAST_OPTIONS = pyromark.Options.ENABLE_TABLES
 def _fast_html(body: str) -> str | None:
     """*body* as markdown-it-py renders it, by pulldown-cmark; None where the two could
     differ in what survives sanitising."""
-    if _RENDERS_OTHERWISE.search(body):
+    if _renders_otherwise(body):
         return None
     rendered = pyromark.html(body, options=_FAST_OPTIONS)
     # markdown-it-py writes an empty quote on one line, and ends a code block's last line
@@ -195,7 +212,8 @@ def _fast_html(body: str) -> str | None:
     if "<blockquote>\n</blockquote>" in rendered or (
             not body.endswith("\n") and "</code></pre>" in rendered):
         return None
-    if not all(map(_PLAIN_URL.fullmatch, _URL.findall(rendered))):
+    if not all(map(_PLAIN_URL.fullmatch, _HREF.findall(rendered))) or (
+            "src=" in rendered and not all(map(_PLAIN_URL.fullmatch, _SRC.findall(rendered)))):
         return None
     return rendered
 
