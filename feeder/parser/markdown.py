@@ -206,7 +206,12 @@ def _fast_html(body: str) -> str | None:
     differ in what survives sanitising."""
     if _renders_otherwise(body):
         return None
-    rendered = pyromark.html(body, options=_FAST_OPTIONS)
+    try:
+        rendered = pyromark.html(body, options=_FAST_OPTIONS)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # a panic in the Rust renderer (pyo3's PanicException is no Exception)
+        return None  # markdown-it-py renders it, as it always did
     # markdown-it-py writes an empty quote on one line, and ends a code block's last line
     # with a newline even at the very end of the text.
     if "<blockquote>\n</blockquote>" in rendered or (

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks import corpus
-from feeder.parser import markdown
+from feeder.parser import Context, markdown, parse
 from feeder.parser.markdown import FRONT_MATTER, _Elements, _elements, _fast_html, load_yaml
+from tests.support import ARRIVAL
 
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None)
 
@@ -157,3 +158,17 @@ def test_elements_are_counted_as_html_parser_counts_them(markup: str) -> None:
     except AssertionError:  # HTMLParser's own limits (an unknown marked section)
         return
     assert _elements(markup) == want
+
+
+def test_a_panic_in_the_fast_renderer_leaves_the_text_to_markdown_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Panic(BaseException):  # as pyo3 raises a Rust panic: not an Exception
+        pass
+
+    def panic(text: str, **options: Any) -> str:
+        raise Panic("index out of bounds")
+    monkeypatch.setattr(markdown.pyromark, "html", panic)
+    assert _fast_html("Isi *berita*.\n") is None
+    parsed = parse(b"---\ntitle: Judul\n---\nIsi *berita*.\n",
+                   Context(path="a.md", received=ARRIVAL))
+    assert parsed.articles[0].content_html == "<p>Isi <em>berita</em>.</p>\n"
