@@ -162,25 +162,32 @@ def _clean(text: str, key: str, ctx: Context, parsed: Parsed) -> str:
 # - it stops reading blocks nested 20 deep (its maxNesting), which needs a deep prefix;
 # - it starts a list item on a line of its own before an HTML block, and an empty item can
 #   follow a link reference definition (which pulldown-cmark may read otherwise);
-# - it keeps a tab at the end of a line, a backslash before trailing spaces reads otherwise
-#   (any backslash ending a line is left to it), and spaces at the very end of the text stay
-#   in an HTML block;
+# - it expands a tab after quote or list markers otherwise, keeps a tab at the end of a line,
+#   reads a backslash before trailing spaces otherwise (any backslash ending a line is left
+#   to it), and keeps spaces at the very end of the text in an HTML block;
 # - it keeps javascript:, vbscript:, file: and data: links as text and writes a host name in
-#   punycode, so any URL in the output other than a plain http(s), mailto or relative one.
+#   punycode, so any URL in the output other than a plain http(s), mailto or relative one;
+#   and it shows an autolink's %-escapes and punycode host name decoded.
 _EDGE_SPACES = "\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
 # Each is a search the regex engine can start from a literal newline or that a scan for a
 # character rules out, so that the usual article, which has none of these, is read quickly.
 _ODD_SPACE = re.compile(f"[\\v\\f\u2028\u2029{_EDGE_SPACES}]")
 _ODD_SPACE_AT_EDGE = re.compile(
     f"[\\v\\f\u2028\u2029]|(?<![^\\W_])[{_EDGE_SPACES}]|[{_EDGE_SPACES}](?![^\\W_])")
+_MARKER = r"(?:[-+*]|[0-9]+[.)])"  # a list item's
+_PREFIX = rf"(?:[ \t>]|{_MARKER}(?=[ \t]|$))*"  # quote and list markers opening a line
 _LINE_START = re.compile(  # searched in "\n" + body
     r"\n(?:(?=[ \t-]*[|:])[ \t|:]*-[ \t|:-]*$"  # a delimiter row: | --- |, --- |, :-:
     r"|(?=[ \t>*+.)0-9-]{12})"  # a line deep in quotes or lists
-    r"|[ \t>]*(?:(?:[-+*]|[0-9]+[.)])(?:[ \t]+|$))+(?:$|<)"  # an empty item, or one of HTML
-    r"|[ \t>]*(?:(?:[-+*]|[0-9]+[.)])[ \t]+)*\[[^\]]*\]:)",  # a link reference definition
+    r"|[ >*+.)0-9-]*\t"  # a tab among them, which each expands its own way
+    rf"|{_PREFIX}{_MARKER}(?:[ \t]+(?:$|<)|$)"  # an empty item, or one of HTML
+    rf"|{_PREFIX}\[[^\]]{{0,999}}\]:)",  # a link reference definition (labels < 1,000)
     re.M)
-_PIPE_OVER_DASHES = re.compile(r"\|.*\n[ \t|:]*-[ \t|:-]*$", re.M)  # also a delimiter row
-_LINE_END = re.compile(r"[\t\\][ \t]*$", re.M)  # a tab or backslash before a line break
+# Every search below reads each character a bounded number of times, whatever the text.
+_PIPE_OVER_DASHES = re.compile(r"\|[^|\n]*+\n[ \t|:]*-[ \t|:-]*$", re.M)  # a delimiter row too
+# A tab, or a backslash, before a line break (the tab found from where the spaces begin).
+_LINE_END = re.compile(r"\\[ \t]*+$|(?<![ \t])[ ]*+\t[ \t]*+$", re.M)
+_AUTOLINK = re.compile(r"<[^<>\s]*+>")
 
 
 def _renders_otherwise(body: str) -> bool:
@@ -190,7 +197,9 @@ def _renders_otherwise(body: str) -> bool:
         or (not body.isascii() and _ODD_SPACE.search(body) and _ODD_SPACE_AT_EDGE.search(body))
         or body.endswith((" ", "\t")) or _LINE_START.search("\n" + body)
         or ("|" in body and _PIPE_OVER_DASHES.search(body))
-        or (("\t" in body or "\\" in body) and _LINE_END.search(body)))
+        or (("\t" in body or "\\" in body) and _LINE_END.search(body))
+        or ("<" in body and any("%" in link or "xn--" in link.lower()
+                                for link in _AUTOLINK.findall(body))))
 
 
 _HREF, _SRC = re.compile(r'href="([^"]*)"'), re.compile(r'src="([^"]*)"')

@@ -6,6 +6,7 @@ generated text (hypothesis, derandomised) and on the inputs where they were foun
 from __future__ import annotations
 
 import math
+import time
 from datetime import date
 from typing import Any
 
@@ -93,7 +94,7 @@ MARKDOWN_PIECES = [
     "\\", "!", "kata", "Semarang", "1. ", "2) ", ":", "<b>", "</b>", "<div>\n*x*\n</div>\n",
     "<!-- c -->", "<script>", "===", "---", "***", "é", "+ ", "> ", "- ", "[x]: /u \"t\"\n",
     "[x]", "![i](/img.png \"t\")", "![*a* <b>b</b>](/i.png)", "[l](https://e.com \"t\")",
-    "<https://a.b>", "<a@b.c>", "[l](http://ä.com/x)", "[l](</a b>)", "[l](http://x/%zz)",
+    "<https://a.b>", "<a@b.c>", "<http://x/%41>", "[l](http://ä.com/x)", "[l](</a b>)", "[l](http://x/%zz)",
     "[l](mailto:a@b.c)", "[l](foo:bar)", "[j](javascript:alert(1))", "[l](HTTP://X.Y)",
     "|a|b|\n|-|-|\n|1|2|\n", "| a\n---", ":-:", "\u00a0", "\u3000", "\x0b", "\x0c", "\u2028",
     "<span title=\"x\">", "<td>", "<textarea>", "<P>", "<br/>", "<a b='c'>", "snake_case_word",
@@ -123,10 +124,23 @@ def test_fast_markdown_sanitises_to_what_markdown_it_gives(body: str) -> None:
     "\xa0 paragraf\n", "akhir\xa0\n", "\x0c\n", "| a\n---\n", "a | b\n--|--\nc | d\n", ":-:\n",
     "[j](javascript:alert(1))\n", "[l](http://ä.com/x)\n", "[l](http://x/%zz)\n", ">\n",
     "    kode", "- <div>x</div>\n", "[x]: /u \"t\"\n- \n", "a\t\nb\n", "a\\  \nb\n",
-    "> " * 12 + "dalam\n",
+    "> " * 12 + "dalam\n", "<http://x/a%41b>\n", "<http://xn--4ca.com/>\n", "<a%41@b.c>\n",
+    "> \t<tr>x\n", "- > [x]: /u\n",
 ])
 def test_markdown_the_renderers_read_otherwise_is_left_to_markdown_it(body: str) -> None:
     assert _fast_html(body) is None
+
+
+@pytest.mark.parametrize("body", [
+    "- " * 50_000, "\n[x" * 30_000, "<" + "%" * 100_000, "|" * 100_000 + "\n-",
+    "\t" * 100_000 + "x", " \t" * 50_000 + "x", "\\\t" * 50_000 + "x", "a\xa0" * 50_000,
+    "\n".join(["    x"] * 20_000),
+])
+def test_deciding_which_renderer_takes_linear_time(body: str) -> None:
+    started = time.process_time()
+    _fast_html(body)
+    # A search that rereads the text from every character takes minutes here.
+    assert time.process_time() - started < 2.0
 
 
 def test_usual_markdown_articles_take_the_fast_renderer() -> None:
