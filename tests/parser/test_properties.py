@@ -148,6 +148,8 @@ def test_plain_text_loses_no_word_silently(lines: list[str], newline: str) -> No
     ignored = {p.line for p in result.problems if "ignored" in p.message}
     untitled = {p.line for p in result.problems if "no title line" in p.message}
     bodiless = {p.line for p in result.problems if "only a title" in p.message}
+    # Runs of "?" (emoji lost to a bad encoding) leave paragraphs silently and stay in
+    # titles, so they count on neither side.
     wanted = [w for line in lines_read if line.kind is Kind.TEXT and line.number not in ignored
               for w in xml_safe(line.text).split() if not re.fullmatch(r"\?{2,}", w)]
     got: list[str] = []
@@ -156,7 +158,8 @@ def test_plain_text_loses_no_word_silently(lines: list[str], newline: str) -> No
         title, body = article.title.split(), " ".join(content.itertext()).split()
         # A title, then the text; only a title, which is then the text too; or no title
         # line, and the title made of the text's first words.
-        got += body if article.line in untitled | bodiless else title + body
+        got += [w for w in (body if article.line in untitled | bodiless else title + body)
+                if not re.fullmatch(r"\?{2,}", w)]
     assert got == wanted
 
 
