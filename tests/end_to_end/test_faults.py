@@ -291,8 +291,8 @@ def test_an_undecodable_stored_entry_is_quarantined_and_read_again(
     wait_for(lambda: service.titles() == {"Berita Satu", "Berita Dua"})
     service.stop()
     with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
-        db.execute("UPDATE entries SET data = substr(data, 1, 40) WHERE data LIKE ?",
-                   ("%Berita Satu%",))  # still a healthy database to SQLite
+        db.execute("UPDATE entries SET data = substr(data, 1, 40) WHERE key LIKE ?",
+                   ("%berita satu%",))  # still a healthy database to SQLite
     db.close()
     service.start()
     service.drop_file("c.txt", article("Berita Tiga"))
@@ -315,7 +315,7 @@ def test_feeder_build_quarantines_an_undecodable_row_and_reads_its_file_again(
                "--state-dir", str(tmp_path / "state")]
     assert main(["build", *folders]) == 0
     with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
-        db.execute("UPDATE entries SET data = '{\"key\": 1}' WHERE data LIKE '%Satu%'")
+        db.execute("UPDATE entries SET data = '{\"key\": 1}' WHERE key LIKE '%satu%'")
     db.close()
     (drop / "c.txt").write_text(article("Berita Tiga"), encoding="utf-8")
     assert main(["build", *folders]) == 0
@@ -339,7 +339,7 @@ def test_a_build_of_every_page_quarantines_an_undecodable_row(tmp_path: Path,
                "--state-dir", str(tmp_path / "state")]
     assert main(["build", *folders]) == 0
     with sqlite3.connect(tmp_path / "state" / "feeder.sqlite3") as db:
-        db.execute(f"UPDATE entries SET data = {damage} WHERE data LIKE '%Satu%'")
+        db.execute(f"UPDATE entries SET data = {damage} WHERE key LIKE '%satu%'")
     db.close()
     assert main(["build", "--force", *folders]) == 0
     feed = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))
