@@ -1,9 +1,11 @@
 """Opening feeder's SQLite file: schema, WAL, and recovery from a broken or old file.
 
 The drop folder is the source of truth, so a store that cannot be used (corrupt, not a
-database, or from another schema version) is moved aside and started afresh; the next
-scan refills it. A store that is only busy, locked, on a full disk or failing I/O is left
-alone: the caller is told (``StoreUnavailable``) and tries again.
+database, or from a schema version with no migration) is moved aside and started afresh;
+the next scan refills it. A store of the version before is migrated in place instead: the
+files' arrival times and the entries' first ``published`` are in the store alone. A store
+that is only busy, locked, on a full disk or failing I/O is left alone: the caller is told
+(``StoreUnavailable``) and tries again.
 """
 
 from __future__ import annotations
