@@ -12,7 +12,7 @@ from benchmarks import corpus
 from feeder.article import Article
 from feeder.channel import Channel
 from feeder.config import Config
-from feeder.store import FileRecord, Store
+from feeder.store import FileRecord, Store, schema
 from tests.support import ARRIVAL, build
 
 NOW = ARRIVAL + timedelta(days=400)
@@ -155,11 +155,17 @@ def test_a_version_4_store_is_migrated_in_place(tmp_path: Path) -> None:
     db.close()
 
 
-def test_a_store_opened_while_another_migrated_it_is_not_migrated_twice(
+def test_a_store_another_process_migrated_meanwhile_is_not_migrated_twice(
         tmp_path: Path) -> None:
     path = tmp_path / "state" / "feeder.sqlite3"
     _v4_store(path, {"a.txt": [_article(0)]})
-    Store(path).close()
+    late = sqlite3.connect(path, isolation_level=None)  # saw version 4, then waited
+    try:
+        assert late.execute("PRAGMA user_version").fetchone() == (4,)
+        Store(path).close()  # another process migrates first
+        schema._migrate(late)
+    finally:
+        late.close()
     store = Store(path)
     try:
         assert [a.key for a in store.newest(10, NOW)] == [_article(0).key]
