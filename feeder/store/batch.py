@@ -21,6 +21,7 @@ from feeder.store.entries import Entry, channels, decode, encode
 # A new generation of the store: the next build has something to do.
 BUMP = ("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(name) DO UPDATE "
         "SET value = CAST(value AS INTEGER) + 1")
+ENTRY = "(SELECT id FROM entries WHERE key = ?)"  # an entry's id, by its key
 
 
 class Change(enum.Enum):
@@ -49,7 +50,7 @@ class Batch:
     carriers: list[tuple[str, str]] = field(default_factory=list)
     paths: set[str] = field(default_factory=set)
     bump: bool = False
-    entries: list[tuple[str, float, float, int, str, str]] = field(default_factory=list)
+    entries: list[tuple[str, float, float, int, bytes, bytes]] = field(default_factory=list)
     pages: list[tuple[str, str | None]] = field(default_factory=list)
     joined: list[tuple[Channel, str, float]] = field(default_factory=list)
     left: list[tuple[Channel, str]] = field(default_factory=list)
@@ -73,7 +74,7 @@ class Batch:
         (``day_prefix``): new versions, and None for each one retracted."""
         return self.days.get(prefix, [])
 
-    def upsert(self, stored: dict[str, tuple[str, str]], entry: Entry, edited_at: datetime,
+    def upsert(self, stored: dict[str, tuple[bytes, bytes]], entry: Entry, edited_at: datetime,
                *, correct: bool = False) -> Change:
         """Store *entry* unless *stored* (fingerprint and row by key) has it already: an
         entry keeps its first ``published`` and its corrections. *correct*: the file that
@@ -133,17 +134,23 @@ class Batch:
             self.days.setdefault(prefix, []).append(None)
 
     def flush(self, db: sqlite3.Connection) -> None:
-        """Write the changes and start empty."""
+        """Write the changes and start empty (entries first: the other tables point at
+        them by id, looked up by key)."""
         counts = [(c.text(), n) for c, n in self.counts.items() if n]
         for sql, rows in (
                 ("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                  [(f.path, f.size, f.mtime_ns, f.sha256, f.received) for f in self.files]),
-                ("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", self.entries),
-                ("INSERT OR REPLACE INTO pending_pages VALUES (?, ?)", self.pages),
-                ("DELETE FROM memberships WHERE channel = ? AND key = ?",
+                # An upsert, not a replace: a stored entry keeps its id.
+                ("INSERT INTO entries (key, published_ts, visible_ts, draft, fingerprint, data) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                 "published_ts = excluded.published_ts, visible_ts = excluded.visible_ts, "
+                 "draft = excluded.draft, fingerprint = excluded.fingerprint, "
+                 "data = excluded.data", self.entries),
+                (f"INSERT OR REPLACE INTO pending_pages VALUES (?, {ENTRY})", self.pages),
+                (f"DELETE FROM memberships WHERE channel = ? AND entry = {ENTRY}",
                  [(c.text(), key) for c, key in self.left]),
-                ("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
-                 [(c.text(), key, when) for c, key, when in self.joined]),
+                ("INSERT OR REPLACE INTO memberships SELECT ?, ?, id FROM entries WHERE key = ?",
+                 [(c.text(), when, key) for c, key, when in self.joined]),
                 # Per-channel counts, so listing sources or tags never scans the archive.
                 ("INSERT INTO channel_counts VALUES (?, ?) ON CONFLICT(channel) DO UPDATE "
                  "SET entries = entries + excluded.entries", counts),
@@ -151,7 +158,8 @@ class Batch:
                  [(c,) for c, n in counts if n < 0]),
                 ("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
                  [(c.text(),) for c in sorted(self.dirty)]),
-                ("INSERT OR IGNORE INTO carriers VALUES (?, ?)", self.carriers),
+                ("INSERT OR IGNORE INTO carriers SELECT ?, id FROM entries WHERE key = ?",
+                 [(path, key) for key, path in self.carriers]),
                 ("INSERT OR REPLACE INTO corrections VALUES (?, ?)", self.corrected)):
             if rows:
                 db.executemany(sql, rows)
@@ -160,9 +168,9 @@ class Batch:
         vars(self).update(vars(Batch()))  # in place: a store's batch holds this collector
 
 
-def stored_rows(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[str, str]]:
+def stored_rows(db: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[bytes, bytes]]:
     """Fingerprint and data of those of *keys* already stored."""
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[bytes, bytes]] = {}
     for start in range(0, len(keys), 500):  # well under SQLite's limit on parameters
         chunk = keys[start:start + 500]
         found.update((k, (fp, data)) for k, fp, data in db.execute(

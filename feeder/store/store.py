@@ -23,7 +23,7 @@ from feeder.article import Article
 from feeder.channel import Channel, Kind
 from feeder.clock import Clock, system_clock
 from feeder.store.batch import BUMP, Batch, Change, FileRow, stored_rows
-from feeder.store.entries import Entry, Row, decode, encode, fault, undecodable
+from feeder.store.entries import Entry, Row, decode, encode, fault, slug_of, undecodable
 from feeder.store.lineage import adopt, predecessors
 from feeder.store.schema import connect
 
@@ -73,6 +73,7 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         db = connect(self.path)
+        db.create_function("slug_of", 1, slug_of, deterministic=True)
         if self._cache_mib:
             db.execute(f"PRAGMA cache_size = {-1024 * int(self._cache_mib)}")
         return db
@@ -172,8 +173,7 @@ class Store:
         with self._transaction(flush=False) as db:
             writes = self._writes or Batch()  # the batch's, or this call's own
             writes.before_read(db, path=record.path, keys=keys)
-            old_keys = {k for (k,) in db.execute(
-                "SELECT key FROM carriers WHERE path = ?", (record.path,))}
+            old_keys = self._carried(db, record.path)
             seen = db.execute("SELECT sha256 FROM files WHERE path = ?",
                               (record.path,)).fetchone()
             edited = seen is None or seen[0] != record.sha256
@@ -181,7 +181,7 @@ class Store:
             for key, (_, data) in list(stored.items()):
                 if (problem := fault(data)) is not None:
                     writes.flush(db)
-                    self._take_out(db, key, problem, reread=False)
+                    self._take_out(db, key, problem, storing=record.path)
                     del stored[key]  # stored afresh from this file, as a new entry
             new = {k for k in keys if k not in stored}
             if new and (found := predecessors(db, writes, encoded, new,
@@ -213,7 +213,7 @@ class Store:
     def remove_file(self, path: str, *, keep: bool = False) -> Changes:
         """Forget a deleted file; retract the entries no other file carries, unless *keep*."""
         with self._transaction() as db:
-            keys = {k for (k,) in db.execute("SELECT key FROM carriers WHERE path = ?", (path,))}
+            keys = self._carried(db, path)
             removed = self._drop_carriers(db, path, keys, keep)
             db.execute("DELETE FROM files WHERE path = ?", (path,))
             if removed:
@@ -246,7 +246,7 @@ class Store:
         row for a post-mortem; the files that carried it are read again (``take_rereads``)
         and make it afresh. Every other entry keeps publishing."""
         with self._transaction() as db:
-            self._take_out(db, key, reason, reread=True)
+            self._take_out(db, key, reason)
 
     def quarantined(self, limit: int = 20) -> list[tuple[str, str, str, str]]:
         """Recent quarantined entries: (key, reason, when, the files read again)."""
@@ -282,8 +282,8 @@ class Store:
                    "ORDER BY e.published_ts DESC, e.key LIMIT ?")
             args: tuple[object, ...] = (now.timestamp(), limit)
         else:
-            sql = ("SELECT e.key, e.data FROM memberships m JOIN entries e ON e.key = m.key "
-                   f"WHERE m.channel = ? AND {visible} ORDER BY m.published_ts DESC, m.key "
+            sql = ("SELECT e.key, e.data FROM memberships m JOIN entries e ON e.id = m.entry "
+                   f"WHERE m.channel = ? AND {visible} ORDER BY m.published_ts DESC, e.key "
                    "LIMIT ?")
             args = (channel.text(), now.timestamp(), limit)
         with self._lock:
@@ -392,8 +392,8 @@ class Store:
         while True:
             with self._lock:
                 rows = list(self._db.execute(
-                    "SELECT p.slug, p.key, e.data FROM pending_pages p LEFT JOIN entries e "
-                    "ON e.key = p.key AND e.draft = 0 WHERE p.slug > ? AND "
+                    "SELECT p.slug, e.key, e.data FROM pending_pages p LEFT JOIN entries e "
+                    "ON e.id = p.entry AND e.draft = 0 WHERE p.slug > ? AND "
                     "(e.visible_ts IS NULL OR e.visible_ts <= ?) ORDER BY p.slug LIMIT ?",
                     (after, now.timestamp(), batch)))
             yield from ((slug, Row(key, data) if data is not None else None)
@@ -415,77 +415,92 @@ class Store:
 
     def mark_all_pages_pending(self) -> None:
         with self._transaction() as db:
-            # A row that is not JSON (json_extract would fail the whole statement) or has
-            # no slug is still made pending, under a name no slug has (none starts with
-            # "."), so rendering it finds it undecodable and quarantines it.
-            db.execute("INSERT OR REPLACE INTO pending_pages SELECT COALESCE(CASE WHEN "
-                       "json_valid(data) THEN json_extract(data, '$.slug') END, '.' || key), "
-                       "key FROM entries")
+            # A row whose slug cannot be read is still made pending, under a name no slug
+            # has (none starts with "."), so rendering it finds it undecodable and
+            # quarantines it.
+            db.execute("INSERT OR REPLACE INTO pending_pages SELECT "
+                       "COALESCE(slug_of(data), '.' || key), id FROM entries")
             db.execute("INSERT OR IGNORE INTO dirty_channels SELECT channel FROM channel_counts")
             db.execute(BUMP)
 
     # Internals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _carried(db: sqlite3.Connection, path: str) -> set[str]:
+        """The keys of the entries *path*'s file carries."""
+        return {k for (k,) in db.execute("SELECT e.key FROM carriers c JOIN entries e "
+                                         "ON e.id = c.entry WHERE c.path = ?", (path,))}
 
     def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
                        keep: bool) -> int:
         removed = 0
         writes = Batch()
         for key in keys:
-            db.execute("DELETE FROM carriers WHERE path = ? AND key = ?", (path, key))
-            if keep or db.execute("SELECT 1 FROM carriers WHERE key = ? LIMIT 1",
-                                  (key,)).fetchone():
-                continue
-            row = db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT id, data FROM entries WHERE key = ?", (key,)).fetchone()
             if row is None:
                 continue
+            entry, data = row
+            db.execute("DELETE FROM carriers WHERE path = ? AND entry = ?", (path, entry))
+            if keep or db.execute("SELECT 1 FROM carriers WHERE entry = ? LIMIT 1",
+                                  (entry,)).fetchone():
+                continue
             try:
-                old = decode(row[0])
+                old = decode(data)
             except Exception as exc:
-                self._take_out(db, key, undecodable(exc), reread=False)
+                self._take_out(db, key, undecodable(exc))  # no other file carries it
             else:
-                db.execute("DELETE FROM entries WHERE key = ?", (key,))
-                db.execute("DELETE FROM corrections WHERE key = ?", (key,))
+                _delete(db, entry, key)
                 writes.pages.append((old.slug, None))
-                writes.join(old, None)
+                writes.join(old, None)  # its memberships are gone: the counts follow
             removed += 1
         writes.flush(db)
         return removed
 
     def _take_out(self, db: sqlite3.Connection, key: str, reason: str, *,
-                  reread: bool) -> None:
+                  storing: str | None = None) -> None:
         """Remove an entry by its key alone (its row cannot be decoded): from the
-        entries, its channels and its page; note it in the quarantine."""
-        row = db.execute("SELECT data, CASE WHEN json_valid(data) THEN json_extract(data, "
-                         "'$.slug') END FROM entries WHERE key = ?", (key,)).fetchone()
+        entries, its channels and its page; note it in the quarantine. The files that
+        carried it are read again (but *storing*, the one being stored now: it brings the
+        entry back itself) and make it afresh."""
+        row = db.execute("SELECT id, data FROM entries WHERE key = ?", (key,)).fetchone()
         if row is None:
             return
-        data, slug = row
-        paths = sorted(p for (p,) in db.execute("SELECT path FROM carriers WHERE key = ?",
-                                                (key,)))
+        entry, data = row
+        paths = sorted(p for (p,) in db.execute("SELECT path FROM carriers WHERE entry = ?",
+                                                (entry,)))
         db.execute("INSERT INTO quarantine (key, reason, at, paths, data) VALUES "
                    "(?, ?, ?, ?, ?)", (key, reason, self.clock().isoformat(),
                                        "\n".join(paths), data))
-        db.execute("DELETE FROM entries WHERE key = ?", (key,))
-        db.execute("DELETE FROM corrections WHERE key = ?", (key,))
-        channels = [c for (c,) in db.execute(
-            "DELETE FROM memberships WHERE key = ? RETURNING channel", (key,))]
+        channels = _delete(db, entry, key)
         db.executemany("UPDATE channel_counts SET entries = entries - 1 WHERE channel = ?",
                        [(c,) for c in channels])
         db.execute("DELETE FROM channel_counts WHERE entries <= 0")
         db.executemany("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
                        [(c,) for c in channels])
-        if isinstance(slug, str) and slug:
+        if slug := slug_of(data):
             db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (slug,))
-        if reread:
-            db.execute("DELETE FROM carriers WHERE key = ?", (key,))
-            # Forget what was seen of those files, so reading them again is not skipped.
-            db.executemany("UPDATE files SET size = -1, sha256 = '' WHERE path = ?",
-                           [(p,) for p in paths])
-            self._rereads.update(paths)
+        # Its carriers went with its id: forget what was seen of those files, so reading
+        # them again is not skipped.
+        rereads = [p for p in paths if p != storing]
+        db.executemany("UPDATE files SET size = -1, sha256 = '' WHERE path = ?",
+                       [(p,) for p in rereads])
+        self._rereads.update(rereads)
         db.execute(BUMP)
         metrics.QUARANTINED.inc()
         log.error("entry %s cannot be decoded (%s): taken out of the feeds%s", key, reason,
-                  f"; reading {', '.join(paths)} again" if reread and paths else "")
+                  f"; reading {', '.join(rereads)} again" if rereads else "")
+
+
+def _delete(db: sqlite3.Connection, entry: int, key: str) -> list[str]:
+    """Delete the entry *entry* (whose key is *key*) and everything that points at it but
+    its page; the channels it was in."""
+    db.execute("DELETE FROM entries WHERE id = ?", (entry,))
+    db.execute("DELETE FROM corrections WHERE key = ?", (key,))
+    db.execute("DELETE FROM carriers WHERE entry = ?", (entry,))
+    # A pending page that still points at it finds no entry (ids are never given again):
+    # the page is deleted, as the caller asks anyway.
+    return [c for (c,) in db.execute(
+        "DELETE FROM memberships WHERE entry = ? RETURNING channel", (entry,))]
 
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
