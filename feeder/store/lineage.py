@@ -112,5 +112,5 @@ def _across_files(db: sqlite3.Connection, writes: Batch, article: Article,
 # By the stored row: each new article of a day reads the same rows, and decoding them again
 # for each would cost more than comparing them.
 @lru_cache(maxsize=512)
-def _stored_version(data: str) -> Version:
+def _stored_version(data: bytes) -> Version:
     return Version.of(decode(data))
