@@ -33,7 +33,7 @@ from feeder.config import SETTINGS
 
 TOKEN = re.compile(rb"\((lat-[a-z]+ \d+)\)</title>")
 REBUILT = re.compile(r"rebuilt in ([\d.]+) s")
-INGESTED = re.compile(r"^(\S+ \S+) INFO +feeder\.ingest: \S+: \d+ article", re.M)
+INGESTED = re.compile(r"^(\S+ \S+) INFO +feeder\.ingest[.\w]*: \S+: \d+ article", re.M)
 COMPARE_SETTLE = 0.05
 DEFAULT_SETTLE = next(s.default for s in SETTINGS if s.key == "service.settle_seconds")
 POLL_INTERVAL = 0.005

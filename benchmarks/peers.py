@@ -528,7 +528,8 @@ def start_up(pair: Pair, runs: int) -> Times:
 
     def feeder(run: int) -> float:
         fresh = pair.feeder_root / f"start-{run}"
-        service = FeederService(pair.config, logs / "feeder-start.log",
+        # A log of its own: the service's address is read from the first line naming one.
+        service = FeederService(pair.config, logs / f"feeder-start-{run}.log",
                                 ["--output-dir", str(fresh / "out"),
                                  "--state-dir", str(fresh / "state")])
         started = time.perf_counter()
