@@ -82,7 +82,7 @@ class Writer:
     def discard(self) -> None:
         """Remove the staged files not committed (a build that failed)."""
         for tmp, _ in self._staged:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         self._staged.clear()
 
     def _stage(self, relative: str, data: bytes, durable: bool) -> tuple[Path, Path] | None:
