@@ -25,6 +25,15 @@ Responses that refuse a request are written, then the connection is half-closed 
 the client still sends is read and dropped for ``LINGER`` seconds before closing, so the
 client can read the answer instead of a reset.
 
+Most requests are feed readers polling a feed the server holds in memory, and what uvicorn
+does around the application (an ASGI scope, a request cycle, a task, two messages, the head
+written name by name and then respelt) cost more than the answer. So a GET or HEAD the
+application can answer at once (``FeedServer.answer``: a current file in memory, a dynamic
+route, an error) is answered right in the parser's callback, written in one piece with
+the same bytes the ASGI path would send; everything else (a file to read first, a request
+with a body, HTTP/1.0, pipelined requests behind a pending one, ``Expect``) takes uvicorn's
+path. Neither logs access (``access_log`` is off).
+
 Header names go out spelt as RFC 9110 spells them (``Last-Modified``, ``ETag``): uvicorn
 lower-cases every name it writes, and some readers look for them case-sensitively
 (rsstail's libmrss finds no ``Last-Modified:`` and downloads the whole feed every poll).
@@ -36,11 +45,13 @@ import asyncio
 import logging
 import re
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import httptools
 from uvicorn.config import Config as UvicornConfig
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 log = logging.getLogger(__name__)
@@ -50,6 +61,10 @@ LINGER = 1.0  # seconds a refused client's remaining bytes are read and dropped
 DESCRIPTOR_RESERVE = 128  # descriptors kept for files, the store, workers, the watcher
 MAX_DEFAULT_CONNECTIONS = 4096
 _TERMINATOR = b"\r\n\r\n"
+
+Headers = list[tuple[bytes, bytes]]
+# A response the application can give at once, for (path, method, request headers); or None.
+Answer = Callable[[str, str, Headers], "tuple[int, Headers, bytes] | None"]
 
 
 @dataclass(frozen=True)
@@ -78,14 +93,16 @@ class _Open:
 
     limits: Limits
     cap: int
+    answer: Answer | None = None
     protocols: set[LimitedProtocol] = field(default_factory=set)
     sweep: asyncio.TimerHandle | None = None
     refused: int = 0
 
 
-def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol held to *limits*, for ``uvicorn.Config(http=...)``."""
-    state = _Open(limits, limits.connections())
+def protocol_class(limits: Limits, answer: Answer | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol held to *limits*, for ``uvicorn.Config(http=...)``;
+    requests *answer* responds to at once skip the ASGI application (see above)."""
+    state = _Open(limits, limits.connections(), answer)
     return type("LimitedProtocol", (LimitedProtocol,), {"_open": state})
 
 
@@ -115,9 +132,30 @@ def canonical_head(head: bytes) -> bytes:
 
 
 def _respell(match: re.Match[bytes]) -> bytes:
-    name = match[1].lower()
-    spelt = _SPELLING.get(name) or b"-".join(w.capitalize() for w in name.split(b"-"))
-    return b"\r\n" + spelt + b":"
+    return b"\r\n" + _spelt(match[1].lower()) + b":"
+
+
+def _spelt(name: bytes) -> bytes:
+    """The canonical spelling of a lower-case header *name*."""
+    spelt = _SPELT.get(name)
+    if spelt is None:
+        spelt = _SPELLING.get(name) or b"-".join(w.capitalize() for w in name.split(b"-"))
+        if len(_SPELT) < 256:  # names come from feeder's own responses: a handful
+            _SPELT[name] = spelt
+    return spelt
+
+
+_SPELT: dict[bytes, bytes] = {}
+
+
+def response_head(status: int, headers: Headers) -> bytes:
+    """The head uvicorn writes for a response with a Content-Length (or a 304) on a
+    connection kept alive, names spelt canonically (as ``_Heads`` respells uvicorn's)."""
+    out = [STATUS_LINE[status]]
+    for name, value in headers:
+        out += (_spelt(name.lower()), b": ", value, b"\r\n")
+    out.append(b"\r\n")
+    return b"".join(out)
 
 
 class _Heads:
@@ -150,6 +188,7 @@ class LimitedProtocol(HttpToolsProtocol):
         self._in_head = True  # the parser waits for a request head
         self._idle_since = 0.0
         self._closing_at: float | None = None  # refused: dropping input until then
+        self._answered = False  # the request under way was answered at once
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -186,13 +225,47 @@ class LimitedProtocol(HttpToolsProtocol):
         self._in_head = False
         self._head = 0
         self._head_started = None
+        if self._answer_at_once():
+            return
         super().on_headers_complete()
         # The cycle just made writes this request's response; its task has not run yet.
         self.cycle.transport = _Heads(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        if self._answered:
+            self._answered = False
+        else:
+            super().on_message_complete()
         self._in_head = True
+
+    def _answer_at_once(self) -> bool:
+        """Answer a plain GET or HEAD here if the application can at once; True if it did."""
+        answer = self._open.answer
+        if answer is None or self.pipeline or self.flow.write_paused or (
+                self.transport.is_closing()) or not (
+                self.cycle is None or self.cycle.response_complete):
+            return False  # uvicorn's path keeps the order and the flow control
+        parser = self.parser
+        method = parser.get_method()
+        if (method != b"GET" and method != b"HEAD") or self.expect_100_continue or (
+                parser.get_http_version() != "1.1" or not parser.should_keep_alive()
+                or parser.should_upgrade() or self.root_path):
+            return False
+        for name, _ in self.headers:
+            if name == b"content-length" or name == b"transfer-encoding":
+                return False  # a body to read: uvicorn's path
+        raw = httptools.parse_url(self.url).path
+        if b"%" in raw or not raw.isascii():
+            return False  # decoding is uvicorn's, once, exactly
+        response = answer(raw.decode("ascii"), method.decode("ascii"), self.headers)
+        if response is None:
+            return False
+        status, headers, body = response
+        head = response_head(status, self.server_state.default_headers + headers)
+        self.transport.write(head + body if method == b"GET" else head)
+        self._answered = True
+        self.on_response_complete()
+        return True
 
     def on_response_complete(self) -> None:
         self._idle_since = self.loop.time()

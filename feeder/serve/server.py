@@ -25,6 +25,7 @@ import os
 import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,6 +74,15 @@ async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A file to read (or, if *stream*, to send from disk) before answering."""
+
+    path: str  # as the URL names it
+    fs_path: str
+    stream: bool
+
+
 class FeedServer:
     """ASGI 3 app serving the files under *root*, plus exact-path dynamic *extra_routes*."""
 
@@ -102,13 +112,14 @@ class FeedServer:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            head = scope["method"] == "HEAD"
+            method: str = scope["method"]
+            head = method == "HEAD"
             try:
-                response = await self._http(scope, head, send)
+                found = self._find(scope["path"], method, scope["headers"])
+                response = found if not isinstance(found, _Read) else await self._read(
+                    found, head, scope["headers"], send)
                 if response is not None:
-                    if (left := self._until_release()) is not None:
-                        response = capped(response, left)
-                    status, headers, body = response
+                    status, headers, body = self._capped(response)
                     await _send(send, status, headers, b"" if head else body)
             except Exception:
                 logger.exception("error serving %r", scope.get("path"))
@@ -129,26 +140,38 @@ class FeedServer:
         elif kind == "websocket":
             await send({"type": "websocket.close"})
 
-    async def _http(self, scope: Scope, head: bool, send: Send) -> Response | None:
-        """The response to send, or None once a streamed file has been sent."""
-        path: str = scope["path"]
+    def answer(self, path: str, method: str, req: list[tuple[bytes, bytes]]) -> Response | None:
+        """The response to *method* on *path* (percent-decoded once) if it can be given at
+        once, from memory: a file whose version in memory is still current, a dynamic route,
+        an error. None when a file must be read or streamed first: only the ASGI path
+        (``__call__``) does that.
+
+        The connections' quick path (``feeder.serve.connections``) asks this before uvicorn
+        makes an ASGI request of it; the ASGI path starts with the same lookup, so the two
+        answer alike.
+        """
+        found = self._find(path, method, req)
+        return None if isinstance(found, _Read) else self._capped(found)
+
+    def _capped(self, response: Response) -> Response:
+        left = self._until_release()
+        return response if left is None else capped(response, left)
+
+    def _find(self, path: str, method: str, req: list[tuple[bytes, bytes]]) -> Response | _Read:
+        """The response to send if memory holds it, else the file to read for it."""
         if len(path) > MAX_PATH:
             return error(414)
-        if not head and scope["method"] != "GET":
+        if method != "GET" and method != "HEAD":
             return error(405, [(b"allow", b"GET, HEAD")])
         entry = self._fresh.get(path)
         # (asyncio.get_running_loop would be surer, but on 3.11 it costs a getpid syscall.)
         if entry is not None and self._fresh_loop is not None and self._fresh_loop.is_running():
-            return choose(entry, scope["headers"])
+            return choose(entry, req)
         route = self._extra.get(path)
         if route is not None:
             return dynamic(route)
         if bad_path(path):
             return error(404)
-        return await self._file(path, head, scope["headers"], send)
-
-    async def _file(self, path: str, head: bool, req: list[tuple[bytes, bytes]],
-                    send: Send) -> Response | None:
         rel = path[1:]
         if not rel or rel.endswith("/"):
             rel += "index.html"
@@ -162,16 +185,19 @@ class FeedServer:
         if entry is not None and entry.key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             self._cache.move_to_end(path)
             self._checked(path, entry)
-        elif not stat.S_ISREG(st.st_mode):  # directories, and FIFOs whose open would block
+            return choose(entry, req)
+        if not stat.S_ISREG(st.st_mode):  # directories, and FIFOs whose open would block
             return error(404)
-        elif st.st_size > self.max_cached_file_size:
-            self._forget(path)
-            return await self._stream(fs_path, head, req, send)
-        else:
-            entry = await self._load(path, fs_path)
-            if entry is None:
-                return error(404)
-        return choose(entry, req)
+        return _Read(path, fs_path, st.st_size > self.max_cached_file_size)
+
+    async def _read(self, read: _Read, head: bool, req: list[tuple[bytes, bytes]],
+                    send: Send) -> Response | None:
+        """The response for a file memory does not hold; None once a large one is streamed."""
+        if read.stream:
+            self._forget(read.path)
+            return await self._stream(read.fs_path, head, req, send)
+        entry = await self._load(read.path, read.fs_path)
+        return error(404) if entry is None else choose(entry, req)
 
     def _checked(self, path: str, entry: Entry) -> None:
         """Let the later requests for *path* in this pass of the event loop skip the checks.
@@ -291,7 +317,7 @@ def make_config(
     fast_loop = importlib.util.find_spec("uvloop") is not None
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level,
-        http=protocol_class(limits), loop="uvloop" if fast_loop else "asyncio",
+        http=protocol_class(limits, app.answer), loop="uvloop" if fast_loop else "asyncio",
         timeout_keep_alive=limits.idle,  # type: ignore[arg-type]  # a float works as well
         lifespan="off", access_log=False, server_header=False, proxy_headers=False,
     )

@@ -8,10 +8,12 @@ use raw http.client where httpx would normalise the hostile paths away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import http.client
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -27,7 +29,13 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeder.serve.connections import LimitedProtocol, _Heads, canonical_head
+from feeder.serve.connections import (
+    LimitedProtocol,
+    Limits,
+    _Heads,
+    canonical_head,
+    protocol_class,
+)
 from feeder.serve.server import CHUNK, FeedServer, make_config
 from tests.support import CHROMIUM_ACCEPT, Resp, call, call_async
 
@@ -547,14 +555,14 @@ def test_make_config(app: FeedServer) -> None:
 
 # --- through a real uvicorn server ---------------------------------------------------------
 
-@pytest.fixture
-def live(app: FeedServer) -> Iterator[int]:
-    """Serve *app* with uvicorn in a thread; the socket is listening before the thread starts,
+@contextlib.contextmanager
+def serving(config: uvicorn.Config) -> Iterator[int]:
+    """Serve with uvicorn in a thread; the socket is listening before the thread starts,
     so requests simply queue until the server accepts them (no waiting or sleeping needed)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
-    server = uvicorn.Server(make_config(app, "127.0.0.1", sock.getsockname()[1]))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -564,6 +572,12 @@ def live(app: FeedServer) -> Iterator[int]:
         thread.join(timeout=10)
         sock.close()
         assert not thread.is_alive()
+
+
+@pytest.fixture
+def live(app: FeedServer) -> Iterator[int]:
+    with serving(make_config(app, "127.0.0.1", 0)) as port:
+        yield port
 
 
 def raw(port: int, path: str, method: str = "GET",
@@ -634,6 +648,105 @@ def test_live_streams_big_file(live: int, root: Path) -> None:
         assert resp.headers["content-length"] == str(len(data))
         again = client.get("/big.bin", headers={"If-None-Match": resp.headers["etag"]})
         assert again.status_code == 304
+
+
+# Answered at once: the connections' quick path --------------------------------------------
+
+class Counting(FeedServer):
+    """A FeedServer that counts the requests reaching it as an ASGI application."""
+
+    asgi_calls = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.asgi_calls += 1
+        await super().__call__(scope, receive, send)
+
+
+def exchange(port: int, requests: list[bytes]) -> list[bytes]:
+    """Send *requests* in one write on one connection (pipelined); the raw responses, each
+    read to its end by its Content-Length (none: a 304, or a HEAD's empty body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"".join(requests))
+        data = b""
+        answers: list[bytes] = []
+        for request in requests:
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536) or pytest.fail(f"closed after {answers}")
+            end = data.index(b"\r\n\r\n") + 4
+            length = re.search(rb"\r\nContent-Length: (\d+)\r\n", data[:end])
+            size = int(length[1]) if length and not request.startswith(b"HEAD") else 0
+            while len(data) < end + size:
+                data += sock.recv(65536) or pytest.fail("closed mid-body")
+            answers.append(data[:end + size])
+            data = data[end + size:]
+        return answers
+
+
+def request(method: str, path: str, **headers: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: test", *(
+        f"{name.replace('_', '-')}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def undated(answer: bytes) -> bytes:
+    return re.sub(rb"\r\nDate: [^\r]*", b"", answer, count=1)
+
+
+def test_the_quick_path_sends_what_the_asgi_path_sends(root: Path) -> None:
+    routes = {"/healthz": lambda: (200, "text/plain", b"ok\n")}
+    quick, asgi = Counting(root, extra_routes=routes), Counting(root, extra_routes=routes)
+    cases = [
+        request("GET", "/rss.xml"), request("GET", "/rss.xml", Accept_Encoding="gzip"),
+        request("HEAD", "/rss.xml", Accept_Encoding="gzip"),
+        request("GET", "/rss.xml", Accept=CHROMIUM_ACCEPT),
+        request("GET", "/rss.xml", If_Modified_Since=formatdate(MTIME, usegmt=True)),
+        request("GET", "/rss.xml", If_Modified_Since=formatdate(MTIME - 1, usegmt=True)),
+        request("GET", "/", Accept_Encoding="gzip"), request("GET", "/articles/hello.html"),
+        request("GET", "/healthz"), request("GET", "/missing.xml"), request("GET", "/.hidden"),
+        request("GET", "/" + "a" * 2000), request("GET", "/rss.xml?since=1"),
+    ]
+    config = make_config(quick, "127.0.0.1", 0)
+    plain = make_config(asgi, "127.0.0.1", 0)
+    plain.http = protocol_class(Limits())  # no quick answers
+    with serving(config) as fast_port, serving(plain) as slow_port:
+        for port in (fast_port, slow_port):  # the first read of each file is the ASGI path's
+            first = exchange(port, [request("GET", "/rss.xml", Accept_Encoding="gzip"),
+                                    request("GET", "/"), request("GET", "/articles/hello.html")])
+        gzip_etag = re.search(rb'ETag: ("[^"]+")', first[0])[1].decode()  # type: ignore[index]
+        etag = gzip_etag.removesuffix('-gz"') + '"'
+        cases += [request("GET", "/rss.xml", If_None_Match=etag),
+                  request("GET", "/rss.xml", If_None_Match=gzip_etag, Accept_Encoding="gzip"),
+                  request("HEAD", "/rss.xml", If_None_Match=f'"x", {etag}')]
+        before = quick.asgi_calls, asgi.asgi_calls
+        fast, slow = exchange(fast_port, cases), exchange(slow_port, cases)
+    assert [undated(a) for a in fast] == [undated(a) for a in slow]
+    statuses = [int(a[9:12]) for a in fast]
+    assert statuses.count(304) == 4 and {200, 404, 414} <= set(statuses)
+    assert all(a.startswith(b"HTTP/1.1 ") and b"\r\nDate: " in a for a in fast)
+    # Every case reached the application of the server without quick answers, and none
+    # reached the other's: all were answered from memory.
+    assert asgi.asgi_calls - before[1] == len(cases) and quick.asgi_calls == before[0]
+
+
+def test_pipelined_requests_are_answered_in_order(app: FeedServer, live: int,
+                                                  root: Path) -> None:
+    exchange(live, [request("GET", "/rss.xml"), request("GET", "/feed.json")])  # now in memory
+    _write(root / "late.xml", b"<rss>late</rss>")  # not read yet: behind it, no quick answers
+    answers = exchange(live, [request("GET", "/rss.xml"), request("GET", "/late.xml"),
+                              request("GET", "/rss.xml"), request("HEAD", "/feed.json"),
+                              request("GET", "/feed.json")])
+    assert [a.split(b"\r\n\r\n", 1)[1] for a in answers] == [
+        RSS, b"<rss>late</rss>", RSS, b"", b'{"v": 1}']
+
+
+def test_a_replaced_file_is_never_answered_from_memory(app: FeedServer, live: int,
+                                                       root: Path) -> None:
+    assert exchange(live, [request("GET", "/rss.xml")])[0].endswith(RSS)
+    _replace(root / "rss.xml", b"<rss>new</rss>")
+    assert exchange(live, [request("GET", "/rss.xml")])[0].endswith(b"\r\n\r\n<rss>new</rss>")
+    (root / "rss.xml").unlink()
+    assert exchange(live, [request("GET", "/rss.xml")])[0].startswith(b"HTTP/1.1 404 ")
 
 
 def test_build_refuses_fifo_without_blocking(app: FeedServer, root: Path) -> None:
