@@ -119,11 +119,11 @@ def hugo_version(hugo: str) -> str:
     return match[1] if match else (done.stdout.strip()[:80] or "unknown")
 
 
-HUGO_CONFIG = f"""\
+HUGO_CONFIG = """\
 baseURL = "http://127.0.0.1/"
 languageCode = "id"
 title = "feeder"
-timeZone = "{TIMEZONE.key}"
+timeZone = "{timezone}"
 # What feeder makes: a page per article, the home page and its RSS feed; nothing else.
 disableKinds = ["taxonomy", "term", "section", "sitemap", "robotsTXT", "404"]
 
@@ -132,7 +132,7 @@ home = ["HTML", "RSS"]
 page = ["HTML"]
 
 [services.rss]
-limit = {FEED_ENTRIES}
+limit = {feed_entries}
 """
 
 # Written for this benchmark: a full page per article, as feeder's are (title, date, author,
@@ -201,9 +201,12 @@ HUGO_LAYOUTS = {
 }
 
 
-def write_hugo_site(site: Path) -> None:
+def write_hugo_site(site: Path, feed_entries: int = FEED_ENTRIES) -> None:
+    """Hugo's configuration and layouts in *site*, its feed holding the newest
+    *feed_entries*; an empty content folder."""
     (site / "content").mkdir(parents=True, exist_ok=True)
-    (site / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    config = HUGO_CONFIG.format(timezone=TIMEZONE.key, feed_entries=feed_entries)
+    (site / "config.toml").write_text(config, encoding="utf-8")
     for name, text in HUGO_LAYOUTS.items():
         path = site / "layouts" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,12 +271,12 @@ def new_time(n: int) -> datetime:
     return datetime.combine(day, clock(0), tzinfo=TIMEZONE) + timedelta(seconds=n)
 
 
-def make_pair(root: Path, articles: int, hugo: str) -> Pair:
+def make_pair(root: Path, articles: int, hugo: str, feed_entries: int = FEED_ENTRIES) -> Pair:
     """Write the same *articles* Markdown files into feeder's drop folder and Hugo's
-    content folder."""
+    content folder (Hugo's feed holding the newest *feed_entries*)."""
     pair = Pair(root, articles, hugo)
     write_config(pair.feeder_root, server={"port": 0})
-    write_hugo_site(pair.site)
+    write_hugo_site(pair.site, feed_entries)
     pair.staging.mkdir(parents=True)
     for n in range(articles):
         name = f"a-{n:06d}.md"
