@@ -96,6 +96,11 @@ def _read(inner: str) -> tuple[str | None, str | None, bool]:
                 break
             if not part or (_EDITOR.match(part) and len(part.split()) > 1):
                 continue
+            office, colon, name = part.partition(":")  # "humasKPUKotaKendari:Sr"
+            if colon and (_TEAMISH.search(office) or _HANDLE.fullmatch(office.strip())) and (
+                    _INITIALS.fullmatch(name := name.strip()) or _PERSON.fullmatch(name)):
+                team, person = team or office.strip(), name  # the office's writer
+                break
             if _TEAMISH.search(part) or _HANDLE.fullmatch(part):
                 team = team or part
             elif (_INITIALS.fullmatch(bare := _ET_AL.sub("", part))

@@ -201,6 +201,8 @@ def test_different_pages_never_share_an_identity(
     ("Rapat selesai. (*/red/ZD)", "ZD"),
     ("Rapat selesai. (RM.dkk)", "RM.dkk"),
     ("Rapat selesai. [FG | Media Center KIP Aceh]", "FG"),
+    ("Rapat ditutup. (humasKPUKotaKendari:Sr/foto:Dm)", "Sr"),
+    ("Rapat ditutup. (Humas KPU Kota Kendari: Sr)", "Sr"),
 ])
 def test_more_credit_forms(tail: str, author: str) -> None:
     credit = find_credit(tail)
