@@ -89,8 +89,9 @@ def archive_page(articles: Sequence[Article], config: Config, page: Archive,
 
 
 def opml(sources: Sequence[Source], tags: Sequence[str], config: Config) -> bytes:
-    """OPML 2.0 listing every feed, for a one-step import: all articles, then each source's
-    and each topic's under an outline of their own, titled in the site's language."""
+    """OPML 2.0 listing every feed, for a one-step import: all articles and the corrections,
+    then each source's and each topic's under an outline of their own, titled in the site's
+    language."""
     _ = interface(config.site_language).gettext
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
@@ -100,6 +101,7 @@ def opml(sources: Sequence[Source], tags: Sequence[str], config: Config) -> byte
     aggregate = Channel.aggregate(config)
     everything = _("All articles")  # (not in an f-string: the catalogue's extractor reads it)
     _outline(body, Channel(f"{aggregate.title} · {everything}", aggregate.description), config)
+    _outline(body, Channel.corrections(config), config)
     for group, channels in ((_("Sources"), [Channel.of(s) for s in sources]),
                             (_("Topics"), [Channel.tag(t, config) for t in tags])):
         if channels:

@@ -85,14 +85,14 @@ def test_opml_lists_every_feed(store: Store, config: Config) -> None:
     assert opml.get("version") == "2.0" and opml.findtext("head/title")
     urls = [o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")]
     per_source = sorted(config.url(f"sources/{k.replace('.', '-')}/rss.xml") for k in OFFICES)
-    assert urls == [config.url("rss.xml"), *per_source]
-    # Grouped: all articles first, then an outline holding the sources' feeds (in the site's
-    # language: Indonesian by default).
+    assert urls == [config.url("rss.xml"), config.url("corrections/rss.xml"), *per_source]
+    # Grouped: all articles and the corrections first, then an outline holding the sources'
+    # feeds (in the site's language: Indonesian by default).
     (group,) = opml.xpath("body/outline[not(@xmlUrl)]")
     assert group.get("text") == "Sumber" and len(group) == len(OFFICES)
     for url in urls:
         path = config.output_dir / url.removeprefix(config.site_base_url)
-        assert read_feed(path).entries
+        assert read_feed(path).entries or "corrections" in url  # nothing corrected here
 
 
 @pytest.mark.usefixtures("offices")
