@@ -195,6 +195,13 @@ class Store:
             outcomes: list[Change] = []
             for entry in encoded:
                 writes.before_read(db, keys=[entry.article.key])  # the same entry twice
+                if entry.article.key in stored and self._newer_elsewhere(
+                        db, entry.article.key, record):
+                    # An older copy of the page (saved before the one the entry was read
+                    # from) carries the entry too, but never takes back what the newer
+                    # copy corrected.
+                    outcomes.append(Change.SAME)
+                    continue
                 outcomes.append(writes.upsert(stored, entry, edited_at, correct=edited))
             # After any flush above, which starts the collector empty.
             writes.put_file(FileRow(record.path, record.size, record.mtime_ns, record.sha256,
@@ -424,6 +431,14 @@ class Store:
             db.execute(BUMP)
 
     # Internals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _newer_elsewhere(db: sqlite3.Connection, key: str, record: FileRecord) -> bool:
+        """Whether another file carrying entry *key* was saved after *record*'s file."""
+        return db.execute(
+            "SELECT 1 FROM entries e JOIN carriers c ON c.entry = e.id JOIN files f "
+            "ON f.path = c.path WHERE e.key = ? AND c.path != ? AND f.mtime_ns > ? LIMIT 1",
+            (key, record.path, record.mtime_ns)).fetchone() is not None
 
     @staticmethod
     def _carried(db: sqlite3.Connection, path: str) -> set[str]:

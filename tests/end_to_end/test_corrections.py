@@ -344,3 +344,27 @@ def test_newsboat_shows_one_item_updated_after_a_correction(tmp_path: Path) -> N
         rows = db.execute("SELECT guid, title FROM rss_item").fetchall()
     assert len(rows) == 6
     assert TITLE in {t for _, t in rows} and TYPO not in {t for _, t in rows}
+
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_an_older_copy_never_takes_back_a_correction(
+        drop: Drop, store: Store, config: Config, together: bool) -> None:
+    """The corrected copy is read first (in the same scan, or in an earlier one), then a copy
+    saved before it: the entry keeps the corrected title and tells of no correction; the
+    older copy carries it too, so it stays when the newer copy is deleted."""
+    page = "{title}\n\nSemarang, kota-semarang.kpu.go.id – {text} Senin (1/12/2025). (ana)"
+    newer = drop("a-ralat.txt", page.format(title="Rapat Pleno DPB Triwulan IV", text=PLENO),
+                 at=LATER)  # read first: names are read in order
+    if not together:
+        build(store, config)
+    drop("b-lama.txt", page.format(title="Rapat Plenno DPB Triwulan IV", text=PLENO))
+    build(store, config)
+    (entry,) = entries(config).values()
+    assert entry.title == "Rapat Pleno DPB Triwulan IV"  # type: ignore[attr-defined]
+    assert "Ralat" not in entry.content[0].value  # type: ignore[attr-defined]
+    assert not read_feed(config.output_dir / "corrections" / "atom.xml").entries
+    newer.unlink()
+    build(store, config)
+    assert [e.title for e in entries(config).values()] == [  # type: ignore[attr-defined]
+        "Rapat Pleno DPB Triwulan IV"]
