@@ -257,7 +257,10 @@ class LimitedProtocol(HttpToolsProtocol):
         raw = httptools.parse_url(self.url).path
         if b"%" in raw or not raw.isascii():
             return False  # decoding is uvicorn's, once, exactly
-        response = answer(raw.decode("ascii"), method.decode("ascii"), self.headers)
+        try:
+            response = answer(raw.decode("ascii"), method.decode("ascii"), self.headers)
+        except Exception:  # a bug: uvicorn's path asks again, and logs it and answers 500
+            return False
         if response is None:
             return False
         status, headers, body = response

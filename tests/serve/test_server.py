@@ -516,6 +516,19 @@ def test_exception_becomes_500_and_is_logged(
     assert "boom" in caplog.text
 
 
+def test_live_exception_becomes_500_and_is_logged(
+        root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Through the connections' quick path too: a failing route is uvicorn's path's 500."""
+    def broken() -> tuple[int, str, bytes]:
+        raise RuntimeError("boom")
+
+    app = FeedServer(root, extra_routes={"/metrics": broken})
+    with caplog.at_level(logging.ERROR, logger="feeder.serve.server"), serving(
+            make_config(app, "127.0.0.1", 0)) as port:
+        assert raw(port, "/metrics").status == 500
+    assert "boom" in caplog.text
+
+
 def test_lifespan_completes(app: FeedServer) -> None:
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     sent: list[dict[str, Any]] = []
