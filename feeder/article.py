@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,3 +122,15 @@ class Article:
 def _guid(key: str) -> str:
     # Every feed an entry is in asks for it, on every rebuild: worth remembering.
     return f"urn:uuid:{uuid.uuid5(_GUID_NAMESPACE, key)}"
+
+
+# How an article's text shows an image it carries (ingest rewrites Markdown's own to this).
+_SHOWN = re.compile(r'<img[^>]*?\ssrc="\.\./images/([^"/?#]+)"')
+
+
+def images_of(article: Article) -> tuple[str, ...]:
+    """The names of the images *article* shows: its lead image, and every other one its text
+    shows (a Markdown article may show several; only the first is its lead image)."""
+    lead = (article.image.name,) if article.image else ()
+    shown = tuple(_SHOWN.findall(article.content_html)) if "<img" in article.content_html else ()
+    return tuple(dict.fromkeys(lead + shown))

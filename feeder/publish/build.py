@@ -130,8 +130,12 @@ class Publisher:
             # an image not yet written.
             done = pages.finish()
             report.written = list(done.written)
-            report.deleted = [name for name in [*done.gone, *files.delete]
+            unused = store.unused_images()  # a retracted article's photo goes with its page
+            report.deleted = [name for name in [*done.gone, *files.delete,
+                                                *(f"images/{image}" for image in unused)]
                               if writer.remove(name)]
+            for image in unused:
+                (config.media_dir / image).unlink(missing_ok=True)
             report.written += writer.commit()  # the months' archives, which feeds link to
             report.written += [name for name, data in files.write.items()
                                if writer.write(name, data)]
@@ -143,7 +147,7 @@ class Publisher:
             pages.join()  # should rendering the feeds fail, no page is still being written
             writer.discard()
         report.channels = [c.text() for c in rendered]
-        store.mark_built(generation, done.done, rendered, now)
+        store.mark_built(generation, done.done, rendered, now, unused)
         store.set_meta("archive_pages", _pages_json(pages_now))
         store.set_meta("archive_cutoff", cutoff)
         # After marking: the page of an entry taken out is then still due to be deleted.

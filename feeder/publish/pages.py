@@ -4,13 +4,12 @@ are many, so the build's own thread renders the feeds meanwhile."""
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from feeder import atomic as output
-from feeder.article import Article
+from feeder.article import Article, images_of
 from feeder.builder import Templates, article_path, render_article
 from feeder.config import Config
 from feeder.parallel import Map, chunked
@@ -20,8 +19,6 @@ CHUNK = 100  # pages a worker renders per round trip; fewer pending are written 
 Pending = tuple[str, Row | None]  # a page's slug and its entry's row (None: delete it)
 Broken = tuple[str, str]  # an entry whose row could not be decoded: its key, and why
 Page = tuple[str, bytes, tuple[str, ...]]  # file name, its bytes, its images' names
-# An image a Markdown article shows in its text, as ingest stores the link (attach.py).
-_SHOWN = re.compile(r'<img[^>]*?\ssrc="\.\./images/([^"/?#]+)"')
 # A worker process's templates, compiled on its first chunk of pages.
 _WORKER_TEMPLATES = Templates()
 
@@ -125,13 +122,6 @@ def decode(rows: Iterable[Row]) -> tuple[list[Article], list[Broken]]:
 def render_page(article: Article, config: Config, templates: Templates) -> Page:
     return (article_path(article), render_article(article, config, templates),
             images_of(article))
-
-
-def images_of(article: Article) -> tuple[str, ...]:
-    """The names of the images *article* shows: its lead image, and every other one its text
-    shows (a Markdown article may show several; only the first is its lead image)."""
-    lead = (article.image.name,) if article.image else ()
-    return tuple(dict.fromkeys(lead + tuple(_SHOWN.findall(article.content_html))))
 
 
 def write_page(writer: output.Writer, config: Config, name: str, page: bytes,

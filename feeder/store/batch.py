@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from feeder.article import Article
+from feeder.article import Article, images_of
 from feeder.channel import Channel
 from feeder.store import identity
 from feeder.store.entries import Entry, channels, decode, encode
@@ -61,6 +61,9 @@ class Batch:
     # The dated entries changed here by their keys' source and day (``day_prefix``), for
     # ``pending``: the new versions, None for one retracted.
     days: dict[str, list[Article | None]] = field(default_factory=dict)
+    # Images an entry began or stopped showing: (image name, entry key).
+    shown: list[tuple[str, str]] = field(default_factory=list)
+    unshown: list[tuple[str, str]] = field(default_factory=list)
 
     def before_read(self, db: sqlite3.Connection, path: str | None = None,
                     keys: Collection[str] = ()) -> None:
@@ -128,6 +131,10 @@ class Batch:
         if new:
             self.joined += [(c, key, new.article.published.timestamp()) for c in after]
         self.dirty |= before | after
+        pictured = set(images_of(old)) if old else set()
+        shown = set(images_of(new.article)) if new else set()
+        self.unshown += [(image, key) for image in sorted(pictured - shown)]
+        self.shown += [(image, key) for image in sorted(shown - pictured)]
         if new is not None and new.article.key.startswith(prefix := day_prefix(new.article)):
             self.days.setdefault(prefix, []).append(new.article)
         elif new is None and old is not None and old.key.startswith(prefix := day_prefix(old)):
@@ -160,7 +167,12 @@ class Batch:
                  [(c.text(),) for c in sorted(self.dirty)]),
                 ("INSERT OR IGNORE INTO carriers SELECT ?, id FROM entries WHERE key = ?",
                  [(path, key) for key, path in self.carriers]),
-                ("INSERT OR REPLACE INTO corrections VALUES (?, ?)", self.corrected)):
+                ("INSERT OR REPLACE INTO corrections VALUES (?, ?)", self.corrected),
+                (f"DELETE FROM image_uses WHERE image = ? AND entry = {ENTRY}", self.unshown),
+                ("INSERT OR IGNORE INTO unused_images VALUES (?)",
+                 [(image,) for image, _ in self.unshown]),
+                ("INSERT OR IGNORE INTO image_uses SELECT ?, id FROM entries WHERE key = ?",
+                 self.shown)):
             if rows:
                 db.executemany(sql, rows)
         if self.bump:

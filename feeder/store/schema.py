@@ -16,8 +16,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+from feeder.article import images_of
 from feeder.errors import StoreUnavailable
-from feeder.store.entries import FINGERPRINT, compress
+from feeder.store.entries import FINGERPRINT, compress, decode
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,19 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS corrections (key TEXT PRIMARY KEY, at_ts REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS corrections_by_time ON corrections (at_ts DESC, key);
 """
+# Which entries show which image (``article.images_of``), and the images an entry stopped
+# showing, to delete at the next build if no entry shows them any more: a retracted
+# article's photo must not stay published.
+IMAGES = """
+CREATE TABLE IF NOT EXISTS image_uses (
+    image TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (image, entry)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS image_uses_by_entry ON image_uses (entry);
+CREATE TABLE IF NOT EXISTS unused_images (image TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
 # Tables added since a schema version was fixed: created where missing, nothing else
-# changes, so an older store keeps its history instead of being rebuilt.
+# changes, so an older store keeps its history instead of being rebuilt. (The image tables
+# are filled from the stored entries as they are created: ``_track_images``.)
 ADDED_TABLES = frozenset({"unreadable", "quarantine", "corrections"})
 # Version 4's tables that version 5 reshaped: migrated in place (``_migrate``), never moved
 # aside, which would lose every file's arrival time and every entry's first ``published``.
@@ -160,8 +172,10 @@ def _open(path: Path, timeout: float) -> sqlite3.Connection:
         # NORMAL in WAL mode survives a killed process; only power loss can undo a commit.
         db.execute("PRAGMA synchronous=NORMAL")
         if not tables or not tables >= ADDED_TABLES:
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA + ("" if tables else IMAGES))
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if tables and "image_uses" not in tables:
+            _track_images(db)
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
             raise Unusable(check)
@@ -202,6 +216,27 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("VACUUM")  # the room of version 4's tables, back to the file system
     except sqlite3.OperationalError as exc:  # busy, or no room for the copy: reused later
         log.warning("store %s: migrated, but not compacted: %s", _name(db), exc)
+
+
+def _track_images(db: sqlite3.Connection) -> None:
+    """Create the image tables in a store made before them, filled from its entries in the
+    same transaction: a table that exists is complete, so no image still shown is taken
+    for unused. (An entry that cannot be decoded is quarantined when read, and its file
+    read again brings its images back.)"""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'image_uses'").fetchone():
+            _run(db, IMAGES)
+            uses = []
+            for entry, data in db.execute("SELECT id, data FROM entries"):
+                with contextlib.suppress(Exception):
+                    uses += [(name, entry) for name in images_of(decode(data))]
+            db.executemany("INSERT OR IGNORE INTO image_uses VALUES (?, ?)", uses)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:

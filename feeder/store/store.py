@@ -409,9 +409,20 @@ class Store:
                 return
             after = rows[-1][0]
 
-    def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[Channel],
-                   built_at: datetime) -> None:
+    def unused_images(self) -> list[str]:
+        """The images entries stopped showing (retracted, or given another picture) that
+        no entry shows now: to delete from the outputs, then to pass to ``mark_built``."""
         with self._transaction() as db:
+            db.execute("DELETE FROM unused_images WHERE image IN (SELECT image FROM image_uses)")
+            return [image for (image,) in db.execute(
+                "SELECT image FROM unused_images ORDER BY image")]
+
+    def mark_built(self, generation: int, slugs: Sequence[str], channels: Sequence[Channel],
+                   built_at: datetime, images: Sequence[str] = ()) -> None:
+        """Note a build of *generation* done: the pages of *slugs* written or deleted, the
+        *channels* rendered, the unused *images* deleted."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM unused_images WHERE image = ?", [(i,) for i in images])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)",
                        (built_at.isoformat(),))
             db.executemany("DELETE FROM pending_pages WHERE slug = ?", [(s,) for s in slugs])
@@ -512,6 +523,9 @@ def _delete(db: sqlite3.Connection, entry: int, key: str) -> list[str]:
     db.execute("DELETE FROM entries WHERE id = ?", (entry,))
     db.execute("DELETE FROM corrections WHERE key = ?", (key,))
     db.execute("DELETE FROM carriers WHERE entry = ?", (entry,))
+    db.execute("INSERT OR IGNORE INTO unused_images SELECT image FROM image_uses "
+               "WHERE entry = ?", (entry,))
+    db.execute("DELETE FROM image_uses WHERE entry = ?", (entry,))
     # A pending page that still points at it finds no entry (ids are never given again):
     # the page is deleted, as the caller asks anyway.
     return [c for (c,) in db.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urljoin
@@ -170,3 +171,57 @@ def test_markdown_relative_image_is_published_and_linked(
     assert sources == [url, config.url("rahasia.png"), "https://example.org/a.png"]
     assert not (config.output_dir / "rahasia.png").exists()
     assert item["image"] == url
+
+
+def test_a_retracted_articles_images_go_with_it(drop: Drop, store: Store,
+                                                config: Config) -> None:
+    """An image stays published while some entry shows it: deleting one of two articles
+    with the same photo keeps it, deleting the other removes it from the outputs (and the
+    state folder's cleaned copy); so does a picture replaced by another."""
+    drop("rapat.txt", ARTICLE)
+    drop("rapat.jpg", photo())
+    drop("pleno.txt", ARTICLE.replace("Rapat Pleno", "Pleno Terbuka").replace(
+        "Kamis (4/12)", "Jumat (5/12)"))
+    drop("pleno.jpg", photo())  # the same photo: one published image, shown twice
+    build(store, config)
+    (image,) = published_images(config)
+    assert (config.media_dir / image.name).is_file()
+
+    (config.drop_dir / "rapat.txt").unlink()
+    build(store, config)
+    assert published_images(config) == [image]
+
+    drop("pleno.jpg", photo(colour="blue"), at=ARRIVAL + timedelta(hours=1))
+    build(store, config)
+    (replaced,) = published_images(config)
+    assert replaced != image and not (config.media_dir / image.name).exists()
+
+    (config.drop_dir / "pleno.txt").unlink()
+    report = build(store, config)
+    assert published_images(config) == [] and f"images/{replaced.name}" in report.deleted
+    assert not (config.media_dir / replaced.name).exists()
+
+
+def test_a_store_made_before_images_were_tracked_learns_which_are_shown(
+        drop: Drop, store: Store, config: Config) -> None:
+    """Opened by this version, a store without the image tables gets them filled from its
+    entries: an image another entry still shows is never taken for unused."""
+    drop("rapat.txt", ARTICLE)
+    drop("rapat.jpg", photo())
+    drop("pleno.txt", ARTICLE.replace("Rapat Pleno", "Pleno Terbuka").replace(
+        "Kamis (4/12)", "Jumat (5/12)"))
+    drop("pleno.jpg", photo())
+    build(store, config)
+    store.close()
+    with sqlite3.connect(config.store_path) as db:
+        db.executescript("DROP TABLE image_uses; DROP TABLE unused_images;")
+    store = Store(config.store_path)
+    try:
+        (config.drop_dir / "rapat.txt").unlink()
+        build(store, config)
+        assert len(published_images(config)) == 1
+        (config.drop_dir / "pleno.txt").unlink()
+        build(store, config)
+        assert published_images(config) == []
+    finally:
+        store.close()
