@@ -96,7 +96,7 @@ class Publisher:
         config = self.config
         started = time.perf_counter()
         now = now or self.clock()
-        self._sweep_once()
+        self._sweep_once(store)
         look = self._fingerprint()
         # A lost output folder (or a changed look) needs every page again, not just new ones.
         missing = not (config.output_dir / "index.html").exists()
@@ -248,16 +248,25 @@ class Publisher:
                 delete.append(archive_path(month))
         return delete
 
-    def _sweep_once(self) -> None:
+    def _sweep_once(self, store: Store) -> None:
         """On this publisher's first build: remove the temporary files a killed feeder
         left in the output and media folders (hidden, so never served, but they would pile
-        up)."""
+        up). On a store's first build since images are tracked, every image in those
+        folders is looked at too: those no entry shows (left by articles retracted before)
+        are deleted with this build's."""
         if self._swept:
             return
         self._swept = True
-        for folder in (Path(self.config.output_dir), Path(self.config.media_dir)):
+        folders = (Path(self.config.output_dir), Path(self.config.media_dir))
+        for folder in folders:
             for path in output.remove_stale_temps(folder, alive):
                 log.info("removed %s, left half-written by a killed feeder", path)
+        if store.meta("images_swept") is None:
+            store.look_at_images(sorted({path.name for folder in (folders[0] / "images",
+                                                                   folders[1])
+                                         if folder.is_dir() for path in folder.iterdir()
+                                         if path.is_file() and not path.name.startswith(".")}))
+            store.set_meta("images_swept", "1")
 
     def _fingerprint(self) -> str:
         """What, besides the articles, shapes the output; a change re-renders every page."""

@@ -409,9 +409,18 @@ class Store:
                 return
             after = rows[-1][0]
 
+    def look_at_images(self, images: Sequence[str]) -> None:
+        """Have ``unused_images`` look at *images* too (those no entry shows are unused)."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO unused_images VALUES (?)",
+                           [(image,) for image in images])
+
     def unused_images(self) -> list[str]:
         """The images entries stopped showing (retracted, or given another picture) that
         no entry shows now: to delete from the outputs, then to pass to ``mark_built``."""
+        with self._lock:
+            if not self._db.execute("SELECT 1 FROM unused_images LIMIT 1").fetchone():
+                return []  # the usual build: nothing written for it
         with self._transaction() as db:
             db.execute("DELETE FROM unused_images WHERE image IN (SELECT image FROM image_uses)")
             return [image for (image,) in db.execute(

@@ -225,3 +225,20 @@ def test_a_store_made_before_images_were_tracked_learns_which_are_shown(
         assert published_images(config) == []
     finally:
         store.close()
+
+
+def test_images_left_by_articles_retracted_before_tracking_are_deleted(
+        drop: Drop, store: Store, config: Config) -> None:
+    """The first build of a store from before images were tracked looks at every image in
+    the output and state folders: those no entry shows go, the shown one stays."""
+    drop("rapat.txt", ARTICLE)
+    drop("rapat.jpg", photo())
+    build(store, config)
+    (shown,) = published_images(config)
+    for folder in (config.output_dir / "images", config.media_dir):
+        (folder / "0123456789abcdef.jpg").write_bytes(photo())  # an old article's photo
+    with sqlite3.connect(config.store_path) as db:
+        db.execute("DELETE FROM meta WHERE name = 'images_swept'")
+    publish.build(store, config, force=True)
+    assert published_images(config) == [shown] and (config.media_dir / shown.name).is_file()
+    assert not (config.media_dir / "0123456789abcdef.jpg").exists()
