@@ -173,16 +173,21 @@ def test_markdown_relative_image_is_published_and_linked(
     assert item["image"] == url
 
 
+def two_articles_one_photo(drop: Drop) -> None:
+    """rapat.txt and pleno.txt, each with the same photo beside it: one published image."""
+    drop("rapat.txt", ARTICLE)
+    drop("rapat.jpg", photo())
+    drop("pleno.txt", ARTICLE.replace("Rapat Pleno", "Pleno Terbuka").replace(
+        "Kamis (4/12)", "Jumat (5/12)"))
+    drop("pleno.jpg", photo())
+
+
 def test_a_retracted_articles_images_go_with_it(drop: Drop, store: Store,
                                                 config: Config) -> None:
     """An image stays published while some entry shows it: deleting one of two articles
     with the same photo keeps it, deleting the other removes it from the outputs (and the
     state folder's cleaned copy); so does a picture replaced by another."""
-    drop("rapat.txt", ARTICLE)
-    drop("rapat.jpg", photo())
-    drop("pleno.txt", ARTICLE.replace("Rapat Pleno", "Pleno Terbuka").replace(
-        "Kamis (4/12)", "Jumat (5/12)"))
-    drop("pleno.jpg", photo())  # the same photo: one published image, shown twice
+    two_articles_one_photo(drop)
     build(store, config)
     (image,) = published_images(config)
     assert (config.media_dir / image.name).is_file()
@@ -206,11 +211,7 @@ def test_a_store_made_before_images_were_tracked_learns_which_are_shown(
         drop: Drop, store: Store, config: Config) -> None:
     """Opened by this version, a store without the image tables gets them filled from its
     entries: an image another entry still shows is never taken for unused."""
-    drop("rapat.txt", ARTICLE)
-    drop("rapat.jpg", photo())
-    drop("pleno.txt", ARTICLE.replace("Rapat Pleno", "Pleno Terbuka").replace(
-        "Kamis (4/12)", "Jumat (5/12)"))
-    drop("pleno.jpg", photo())
+    two_articles_one_photo(drop)
     build(store, config)
     store.close()
     with sqlite3.connect(config.store_path) as db:
