@@ -174,7 +174,8 @@ def test_readers_never_see_a_partial_feed(drop: Callable[..., Path], config: Con
     for n in range(40):
         drop(f"awal-{n:02}.txt", f"Berita Awal {n}\n\n{short}\n")
     ingestor.scan()
-    publish.build(store, config)
+    publisher = publish.Publisher(config)  # one for every build, as the service keeps
+    publisher.build(store)
     stop = threading.Event()
     reads: list[int] = []
     errors: list[str] = []
@@ -209,7 +210,7 @@ def test_readers_never_see_a_partial_feed(drop: Callable[..., Path], config: Con
                 gone = config.drop_dir / f"berita-{n - 1:03}.txt"
                 gone.unlink()
                 ingestor.ingest(gone)
-            publish.build(store, config)
+            publisher.build(store)
             if errors:
                 break
     finally:
