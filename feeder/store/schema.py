@@ -98,7 +98,7 @@ INSERT INTO entries (key, published_ts, visible_ts, draft, fingerprint, data)
 INSERT INTO memberships SELECT m.channel, m.published_ts, e.id
     FROM old_memberships m JOIN entries e ON e.key = m.key;
 -- A carrier of a key with no entry (one taken out of the feeds) has no id to point at: its
--- file is read again instead, as ``_take_out`` does now.
+-- file is read again instead, as ``retract.take_out`` does now.
 UPDATE files SET size = -1, sha256 = '' WHERE path IN (
     SELECT c.path FROM old_carriers c WHERE c.key NOT IN (SELECT key FROM entries));
 INSERT INTO carriers SELECT c.path, e.id FROM old_carriers c JOIN entries e ON e.key = c.key;

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeder import metrics
 from feeder.article import Article
 from feeder.channel import Channel, Kind
 from feeder.clock import Clock, system_clock
 from feeder.store.batch import BUMP, Batch, Change, FileRow, stored_rows
 from feeder.store.entries import Entry, Row, decode, encode, fault, slug_of, undecodable
 from feeder.store.lineage import adopt, predecessors
+from feeder.store.retract import drop_carriers, take_out
 from feeder.store.schema import connect
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class Store:
             for key, (_, data) in list(stored.items()):
                 if (problem := fault(data)) is not None:
                     writes.flush(db)
-                    self._take_out(db, key, problem, storing=record.path)
+                    take_out(db, key, problem, self.clock(), self._rereads, storing=record.path)
                     del stored[key]  # stored afresh from this file, as a new entry
             new = {k for k in keys if k not in stored}
             if new and (found := predecessors(db, writes, encoded, new,
@@ -209,7 +209,7 @@ class Store:
             removed = 0
             if gone := old_keys - set(keys):
                 writes.flush(db)  # retracting asks which files carry an entry: all of them
-                removed = self._drop_carriers(db, record.path, gone, keep)
+                removed = drop_carriers(db, record.path, gone, keep, self.clock(), self._rereads)
             changes = Changes(outcomes.count(Change.ADDED), outcomes.count(Change.UPDATED),
                               removed)
             writes.bump |= bool(changes)
@@ -221,7 +221,7 @@ class Store:
         """Forget a deleted file; retract the entries no other file carries, unless *keep*."""
         with self._transaction() as db:
             keys = self._carried(db, path)
-            removed = self._drop_carriers(db, path, keys, keep)
+            removed = drop_carriers(db, path, keys, keep, self.clock(), self._rereads)
             db.execute("DELETE FROM files WHERE path = ?", (path,))
             if removed:
                 db.execute(BUMP)
@@ -253,7 +253,7 @@ class Store:
         row for a post-mortem; the files that carried it are read again (``take_rereads``)
         and make it afresh. Every other entry keeps publishing."""
         with self._transaction() as db:
-            self._take_out(db, key, reason)
+            take_out(db, key, reason, self.clock(), self._rereads)
 
     def quarantined(self, limit: int = 20) -> list[tuple[str, str, str, str]]:
         """Recent quarantined entries: (key, reason, when, the files read again)."""
@@ -465,81 +465,6 @@ class Store:
         """The keys of the entries *path*'s file carries."""
         return {k for (k,) in db.execute("SELECT e.key FROM carriers c JOIN entries e "
                                          "ON e.id = c.entry WHERE c.path = ?", (path,))}
-
-    def _drop_carriers(self, db: sqlite3.Connection, path: str, keys: set[str],
-                       keep: bool) -> int:
-        removed = 0
-        writes = Batch()
-        for key in keys:
-            row = db.execute("SELECT id, data FROM entries WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                continue
-            entry, data = row
-            db.execute("DELETE FROM carriers WHERE path = ? AND entry = ?", (path, entry))
-            if keep or db.execute("SELECT 1 FROM carriers WHERE entry = ? LIMIT 1",
-                                  (entry,)).fetchone():
-                continue
-            try:
-                old = decode(data)
-            except Exception as exc:
-                self._take_out(db, key, undecodable(exc))  # no other file carries it
-            else:
-                _delete(db, entry, key)
-                writes.pages.append((old.slug, None))
-                writes.join(old, None)  # its memberships are gone: the counts follow
-            removed += 1
-        writes.flush(db)
-        return removed
-
-    def _take_out(self, db: sqlite3.Connection, key: str, reason: str, *,
-                  storing: str | None = None) -> None:
-        """Remove an entry by its key alone (its row cannot be decoded): from the
-        entries, its channels and its page; note it in the quarantine. The files that
-        carried it are read again (but *storing*, the one being stored now: it brings the
-        entry back itself) and make it afresh."""
-        row = db.execute("SELECT id, data FROM entries WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return
-        entry, data = row
-        paths = sorted(p for (p,) in db.execute("SELECT path FROM carriers WHERE entry = ?",
-                                                (entry,)))
-        db.execute("INSERT INTO quarantine (key, reason, at, paths, data) VALUES "
-                   "(?, ?, ?, ?, ?)", (key, reason, self.clock().isoformat(),
-                                       "\n".join(paths), data))
-        channels = _delete(db, entry, key)
-        db.executemany("UPDATE channel_counts SET entries = entries - 1 WHERE channel = ?",
-                       [(c,) for c in channels])
-        db.execute("DELETE FROM channel_counts WHERE entries <= 0")
-        db.executemany("INSERT OR IGNORE INTO dirty_channels VALUES (?)",
-                       [(c,) for c in channels])
-        if slug := slug_of(data):
-            db.execute("INSERT OR REPLACE INTO pending_pages VALUES (?, NULL)", (slug,))
-        # Its carriers went with its id: forget what was seen of those files, so reading
-        # them again is not skipped.
-        rereads = [p for p in paths if p != storing]
-        db.executemany("UPDATE files SET size = -1, sha256 = '' WHERE path = ?",
-                       [(p,) for p in rereads])
-        self._rereads.update(rereads)
-        db.execute(BUMP)
-        metrics.QUARANTINED.inc()
-        log.error("entry %s cannot be decoded (%s): taken out of the feeds%s", key, reason,
-                  f"; reading {', '.join(rereads)} again" if rereads else "")
-
-
-def _delete(db: sqlite3.Connection, entry: int, key: str) -> list[str]:
-    """Delete the entry *entry* (whose key is *key*) and everything that points at it but
-    its page; the channels it was in."""
-    db.execute("DELETE FROM entries WHERE id = ?", (entry,))
-    db.execute("DELETE FROM corrections WHERE key = ?", (key,))
-    db.execute("DELETE FROM carriers WHERE entry = ?", (entry,))
-    db.execute("INSERT OR IGNORE INTO unused_images SELECT image FROM image_uses "
-               "WHERE entry = ?", (entry,))
-    db.execute("DELETE FROM image_uses WHERE entry = ?", (entry,))
-    # A pending page that still points at it finds no entry (ids are never given again):
-    # the page is deleted, as the caller asks anyway.
-    return [c for (c,) in db.execute(
-        "DELETE FROM memberships WHERE entry = ? RETURNING channel", (entry,))]
-
 
 def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
     path, size, mtime_ns, sha256, received = row
